@@ -1,0 +1,227 @@
+import { CheckpointStorage } from './checkpoint-storage.js';
+import { StorageClosedError, StorageError } from './errors.js';
+import { type Chunk, splitLines } from './split-lines.js';
+
+/** Options every {@link BufferedStorage} backend accepts. */
+export interface BufferedStorageOptions {
+  /**
+   * Once this many bytes (UTF-8) are buffered, the next `write()` first
+   * flushes them and waits for that flush, so memory stays bounded.
+   * Default 8 MiB.
+   */
+  maxBufferBytes?: number;
+}
+
+/** What a backend reports when it opens a checkpoint for appending. */
+export interface OpenResult {
+  /**
+   * `true` when persisted content exists and its last character is not `\n`
+   * (a write torn by a crash). The base class then starts the first append on
+   * a fresh line.
+   */
+  tornTail: boolean;
+}
+
+/** Default bound of the write buffer: 8 MiB. */
+export const DEFAULT_MAX_BUFFER_BYTES: number = 8 * 1024 * 1024;
+
+type State = 'open' | 'closing' | 'closed';
+
+/**
+ * The base class for backends. It implements the contract's rules once:
+ *
+ * - **buffering**: `write()` appends to an in-memory buffer; a full buffer
+ *   (`maxBufferBytes`) is flushed before more is accepted;
+ * - **serialized flushes**: one `persist()` at a time; a `write()` during a
+ *   flush goes into the next one, so order is the order of `write()` calls;
+ * - **no loss on failure**: when `persist()` throws, its data goes back to the
+ *   front of the buffer and the next `flush()` retries it;
+ * - **closed state**: `write()`/`flush()` after `close()` reject with
+ *   {@link StorageClosedError}; `close()` is idempotent;
+ * - **clean line start**: when {@link BufferedStorage.openForAppend} reports a
+ *   torn tail, the first append of this instance starts with `\n`;
+ * - **reading**: `read()` runs {@link BufferedStorage.readChunks} through
+ *   {@link splitLines}.
+ *
+ * A backend implements only its I/O: `persist`, `readChunks`, `exists`, and
+ * optionally `openForAppend` and `release`.
+ *
+ * @example
+ * ```ts
+ * class FileStorage extends BufferedStorage {
+ *   protected async openForAppend() { return { tornTail: await lastByteIsNotNewline(path) }; }
+ *   protected async persist(data: string) { await fs.appendFile(path, data); }
+ *   protected readChunks() { return fs.createReadStream(path); }
+ *   async exists() { return fs.existsSync(path); }
+ * }
+ * ```
+ */
+export abstract class BufferedStorage extends CheckpointStorage {
+  /** The location, for error messages (redacted when errors are built). */
+  readonly uri: string;
+  #buffer: string[] = [];
+  #bufferedBytes = 0;
+  #state: State = 'open';
+  #opened: Promise<void> | undefined;
+  #tornTailHandled = false;
+  #flushChain: Promise<void> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+  readonly #maxBufferBytes: number;
+
+  constructor(uri: string, options: BufferedStorageOptions = {}) {
+    super();
+    this.uri = uri;
+    const max = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
+    if (!Number.isFinite(max) || max <= 0) {
+      throw new StorageError(`maxBufferBytes must be a positive number, got ${String(max)}`, {
+        uri,
+      });
+    }
+    this.#maxBufferBytes = max;
+  }
+
+  // ---- the backend's part -------------------------------------------------
+
+  /**
+   * Append `data` to the persisted checkpoint, all of it or nothing. Called
+   * one at a time, in order. If it throws, the base class keeps `data` and
+   * passes it again (possibly with more data after it) to the next call, so
+   * a `persist` that fails must not have appended any of it, or must make the
+   * retry harmless (a fence, a truncate back).
+   */
+  protected abstract persist(data: string): Promise<void>;
+
+  /** The persisted content as chunks in order; nothing when it does not exist. */
+  protected abstract readChunks(): AsyncIterable<Chunk>;
+
+  /**
+   * Called once, before this instance's first write is accepted: acquire a
+   * lock, learn an ETag, check the tail. If it throws, the write that
+   * triggered it rejects and the next write calls it again.
+   */
+  protected async openForAppend(): Promise<OpenResult> {
+    return { tornTail: false };
+  }
+
+  /** Release handles and clients. Called once by `close()` after the final flush. */
+  protected async release(): Promise<void> {}
+
+  // ---- the contract -------------------------------------------------------
+
+  /** Number of bytes buffered and not yet persisted. */
+  get bufferedBytes(): number {
+    return this.#bufferedBytes;
+  }
+
+  /** `true` once `close()` has completed. */
+  get closed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  async write(data: string): Promise<void> {
+    this.#assertOpen('write');
+    if (typeof data !== 'string') {
+      throw new TypeError(`write() takes a string, got ${typeof data}`);
+    }
+    if (this.#opened === undefined || !this.#tornTailHandled) await this.#ensureOpen();
+    if (this.#bufferedBytes >= this.#maxBufferBytes) {
+      // Backpressure: empty the buffer before accepting more. If that fails,
+      // this write rejects and its data is not taken (the buffered data is kept).
+      await this.flush();
+      this.#assertOpen('write');
+    }
+    if (data.length === 0) return;
+    this.#buffer.push(data);
+    this.#bufferedBytes += Buffer.byteLength(data, 'utf8');
+  }
+
+  flush(): Promise<void> {
+    if (this.#state === 'closed') {
+      return Promise.reject(this.#closedError('flush'));
+    }
+    return this.#enqueueFlush();
+  }
+
+  async *read(): AsyncGenerator<string, void, undefined> {
+    yield* splitLines(this.readChunks());
+  }
+
+  abstract override exists(): Promise<boolean>;
+
+  close(): Promise<void> {
+    if (this.#state === 'closed') return Promise.resolve();
+    if (this.#closing) return this.#closing;
+    this.#state = 'closing';
+    this.#closing = (async () => {
+      try {
+        await this.#enqueueFlush();
+      } catch (e) {
+        // The data is still buffered: reopen so the caller can retry close()/flush().
+        this.#state = 'open';
+        this.#closing = undefined;
+        throw e;
+      }
+      this.#state = 'closed';
+      await this.release();
+    })();
+    return this.#closing;
+  }
+
+  // ---- internals ----------------------------------------------------------
+
+  #assertOpen(op: string): void {
+    if (this.#state !== 'open') throw this.#closedError(op);
+  }
+
+  #closedError(op: string): StorageClosedError {
+    return new StorageClosedError(
+      `${op}() after close() on ${this.uri}: create a new storage to write again`,
+      { uri: this.uri },
+    );
+  }
+
+  async #ensureOpen(): Promise<void> {
+    if (this.#opened === undefined) {
+      const opening = this.openForAppend().then((result) => {
+        if (!this.#tornTailHandled) {
+          this.#tornTailHandled = true;
+          // Torn tail: the first bytes this instance persists start a fresh line.
+          if (result.tornTail) {
+            this.#buffer.unshift('\n');
+            this.#bufferedBytes += 1;
+          }
+        }
+      });
+      this.#opened = opening;
+      opening.catch(() => {
+        if (this.#opened === opening) this.#opened = undefined;
+      });
+    }
+    await this.#opened;
+  }
+
+  #enqueueFlush(): Promise<void> {
+    const run = this.#flushChain.then(() => this.#flushOnce());
+    // Keep the chain alive after a failure; the caller still sees the rejection.
+    this.#flushChain = run.catch(() => {});
+    return run;
+  }
+
+  async #flushOnce(): Promise<void> {
+    if (this.#buffer.length === 0) return;
+    if (this.#opened === undefined || !this.#tornTailHandled) await this.#ensureOpen();
+    const parts = this.#buffer;
+    const bytes = this.#bufferedBytes;
+    this.#buffer = [];
+    this.#bufferedBytes = 0;
+    const data = parts.length === 1 ? (parts[0] as string) : parts.join('');
+    try {
+      await this.persist(data);
+    } catch (e) {
+      // Keep the data, ahead of anything written during the failed attempt.
+      this.#buffer.unshift(data);
+      this.#bufferedBytes += bytes;
+      throw e;
+    }
+  }
+}

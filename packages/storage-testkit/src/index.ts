@@ -1,0 +1,2 @@
+export { type ConformanceOptions, describeConformance } from './conformance.js';
+export { collectLines, freePort } from './helpers.js';
