@@ -1,0 +1,2 @@
+// Filled in by the storage-redis work: startRedis(), startRedisCluster(), startRedisTls().
+export {};
