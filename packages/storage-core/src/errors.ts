@@ -42,6 +42,7 @@ export class StorageError extends Error {
   constructor(message: string, options: StorageErrorOptions = {}) {
     const rawUri = options.uri;
     const safeMessage = scrubSecrets(message, rawUri);
+    scrubCause(options.cause, rawUri);
     super(safeMessage, options.cause === undefined ? undefined : { cause: options.cause });
     const ctor = new.target as unknown as typeof StorageError;
     this.name = ctor.name;
@@ -129,6 +130,28 @@ export class BackendLoadError extends StorageError {
 /** A scheme was registered twice without `{ override: true }`. */
 export class SchemeAlreadyRegisteredError extends StorageError {
   static override readonly code: string = 'ERR_YOINK_SCHEME_REGISTERED';
+}
+
+/**
+ * Client libraries sometimes echo the connection string in their errors; the
+ * cause is printed with the error (`console.error`, `util.inspect`), so scrub
+ * the URI's secrets from its message and stack, down the cause chain.
+ */
+function scrubCause(cause: unknown, uri: string | undefined): void {
+  let c = cause;
+  for (let depth = 0; uri && depth < 5 && c instanceof Error; depth++) {
+    try {
+      const message = scrubSecrets(c.message, uri);
+      if (message !== c.message) c.message = message;
+      if (typeof c.stack === 'string') {
+        const stack = scrubSecrets(c.stack, uri);
+        if (stack !== c.stack) c.stack = stack;
+      }
+    } catch {
+      // A frozen or exotic error: leave it.
+    }
+    c = c.cause;
+  }
 }
 
 /** A short description of an unknown thrown value, for messages. */

@@ -132,14 +132,6 @@ function importEntry(pkg: {
   return pkg.module ?? pkg.main;
 }
 
-function isNotFound(e: unknown, path: string): boolean {
-  const code = (e as { code?: string }).code;
-  return (
-    (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
-    describeCause(e).includes(path)
-  );
-}
-
 async function loadBackend(scheme: string, uri: string): Promise<void> {
   const names = packagesForScheme(scheme);
   for (const name of names) {
@@ -152,7 +144,6 @@ async function loadBackend(scheme: string, uri: string): Promise<void> {
     try {
       await import(pathToFileURL(found.path).href);
     } catch (e) {
-      if (isNotFound(e, found.path)) continue;
       throw new BackendLoadError(
         `${name} is installed (${found.path}) but failed to load: ${describeCause(e)}. Reinstall it, or check that its dependencies are installed.`,
         { uri, cause: e, packageName: name },
