@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendSource, linkCore, node, removeDir, tempDir, writePackage } from './fixtures.js';
+import { backendSource, installCore, node, removeDir, tempDir, writePackage } from './fixtures.js';
 
 // A fresh Node process per case: each starts with an empty registry, and its
 // working folder is the application, the way a user runs it.
@@ -35,7 +35,7 @@ async function probe(
 
 beforeAll(async () => {
   app = await tempDir('auto-import');
-  await linkCore(app);
+  await installCore(app);
   await writeFile(join(app, 'probe.mjs'), PROBE);
   const nm = join(app, 'node_modules');
   // The official name wins over the third-party one.

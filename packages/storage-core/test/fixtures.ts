@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,10 +61,26 @@ export async function writePackage(dir: string, pkg: FixturePackage): Promise<vo
   await writeFile(join(dir, file), pkg.source);
 }
 
-/** Links the real core into `<app>/node_modules/@yoink/storage-core`. */
-export async function linkCore(app: string): Promise<void> {
-  await mkdir(join(app, 'node_modules', '@yoink'), { recursive: true });
-  await symlink(CORE_DIR, join(app, 'node_modules', '@yoink', 'storage-core'), 'dir');
+/**
+ * Installs the built core into `<app>/node_modules/@yoink/storage-core` (a
+ * copy, not a link: a link's real path is inside this workspace, where
+ * resolving from core would see the workspace's packages).
+ */
+export async function installCore(app: string): Promise<void> {
+  const target = join(app, 'node_modules', '@yoink', 'storage-core');
+  await mkdir(target, { recursive: true });
+  await cp(join(CORE_DIR, 'dist'), join(target, 'dist'), { recursive: true });
+  await cp(join(CORE_DIR, 'package.json'), join(target, 'package.json'));
+}
+
+/**
+ * The environment of a user's process: without the NODE_PATH that package
+ * managers' bin shims set (it points into this workspace's node_modules and
+ * would let a child see packages a real application does not have).
+ */
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const { NODE_PATH: _ignored, ...env } = process.env;
+  return env;
 }
 
 export interface RunResult {
@@ -76,7 +92,11 @@ export interface RunResult {
 /** Runs `node <args>` in `cwd` and returns its exit code and output (never throws on exit code). */
 export async function node(args: string[], cwd: string): Promise<RunResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, args, { cwd, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, args, {
+      cwd,
+      timeout: 60_000,
+      env: cleanEnv(),
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
@@ -91,7 +111,12 @@ export async function node(args: string[], cwd: string): Promise<RunResult> {
 /** Runs a command (npm, pnpm…) and throws with its output when it fails. */
 export async function sh(cmd: string, args: string[], cwd: string): Promise<string> {
   try {
-    const { stdout } = await run(cmd, args, { cwd, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run(cmd, args, {
+      cwd,
+      timeout: 180_000,
+      maxBuffer: 16 * 1024 * 1024,
+      env: cleanEnv(),
+    });
     return stdout;
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };

@@ -1,7 +1,7 @@
 import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORE_DIR, linkCore, node, removeDir, tempDir } from './fixtures.js';
+import { CORE_DIR, installCore, node, removeDir, tempDir } from './fixtures.js';
 
 // Two copies of core in one process (CJS next to ESM, or two versions in one
 // node_modules) must share one registry and recognise each other's errors.
@@ -13,7 +13,7 @@ beforeAll(async () => {
     await cp(join(CORE_DIR, 'dist'), join(dir, copy, 'dist'), { recursive: true });
     await cp(join(CORE_DIR, 'package.json'), join(dir, copy, 'package.json'));
   }
-  await linkCore(dir);
+  await installCore(dir);
 });
 
 afterAll(async () => {
