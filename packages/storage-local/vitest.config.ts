@@ -4,5 +4,7 @@ export default defineProject({
   test: {
     name: 'storage-local',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Child processes in test/ run the built package: build it first.
+    globalSetup: ['./test/build-once.ts'],
   },
 });

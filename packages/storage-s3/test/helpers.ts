@@ -1,0 +1,72 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3TestServer } from '@yoink/test-servers/s3';
+import { S3Storage, type S3StorageOptions } from '../src/index.js';
+
+/** One request as seen by {@link recordCommands}. */
+export interface RecordedCommand {
+  name: string;
+  input: Record<string, unknown>;
+  /** Body bytes sent (PutObject, UploadPart). */
+  bytesUp: number;
+  /** Body bytes announced by the reply (GetObject's ContentLength). */
+  bytesDown: number;
+}
+
+function bodyLength(body: unknown): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (body instanceof Uint8Array) return body.byteLength;
+  return 0;
+}
+
+/** Records every command `client` sends (name, input, body sizes), in order. */
+export function recordCommands(client: S3Client): RecordedCommand[] {
+  const log: RecordedCommand[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      const entry: RecordedCommand = {
+        name: String(context.commandName).replace(/Command$/, ''),
+        input,
+        bytesUp: bodyLength(input.Body),
+        bytesDown: 0,
+      };
+      log.push(entry);
+      const out = await next(args);
+      if (entry.name === 'GetObject') {
+        entry.bytesDown = Number((out.output as { ContentLength?: number }).ContentLength ?? 0);
+      }
+      return out;
+    },
+    { step: 'initialize', name: 'yoinkRecordCommands' },
+  );
+  return log;
+}
+
+/** Makes the next command that would write something fail once, before it is sent. */
+export function failNextWrite(client: S3Client): void {
+  const name = 'yoinkFailNextWrite';
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (/^(PutObject|CreateMultipartUpload)Command$/.test(String(context.commandName))) {
+        client.middlewareStack.remove(name);
+        throw new Error('injected failure (test)');
+      }
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+}
+
+/** An S3Storage on `server`, configured through the URI as a user would. */
+export function storageOn(
+  server: S3TestServer,
+  bucket: string,
+  key: string,
+  options: S3StorageOptions & { layout?: 'object' | 'segments' } = {},
+): S3Storage {
+  const query = new URLSearchParams({ endpoint: server.endpoint, forcePathStyle: 'true' });
+  return new S3Storage(`s3://${bucket}/${key}?${query.toString()}`, {
+    ...options,
+    clientConfig: { credentials: server.clientConfig.credentials, ...options.clientConfig },
+  });
+}
