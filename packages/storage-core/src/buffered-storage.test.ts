@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BufferedStorage, type OpenResult } from './buffered-storage.js';
-import { StorageClosedError, StorageError } from './errors.js';
+import { ConcurrentWriterError, StorageClosedError, StorageError } from './errors.js';
 import type { Chunk } from './split-lines.js';
 
 /** A backend whose I/O the test scripts: it records persists and can fail on demand. */
@@ -178,6 +178,24 @@ describe('BufferedStorage', () => {
     await s.close();
     expect(s.persisted).toEqual(['a\n']);
     expect(s.released).toBe(1);
+  });
+
+  it('a close() fenced out by another writer still releases, and says what was not persisted', async () => {
+    class Fenced extends ScriptedStorage {
+      protected override async persist(data: string): Promise<void> {
+        this.persistCalls.push(data);
+        throw new ConcurrentWriterError('taken over', { uri: this.uri });
+      }
+    }
+    const s = new Fenced('test://a');
+    await s.write('abc\n');
+    const e = await s.close().catch((x: unknown) => x);
+    expect(ConcurrentWriterError.isInstance(e)).toBe(true);
+    expect((e as Error).message).toContain('4 buffered bytes');
+    expect(s.closed).toBe(true);
+    expect(s.released).toBe(1);
+    await s.close(); // idempotent from now on
+    await expect(s.write('x')).rejects.toBeInstanceOf(StorageClosedError);
   });
 
   it('read() splits the persisted chunks into lines', async () => {

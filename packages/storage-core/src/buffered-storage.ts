@@ -1,5 +1,5 @@
 import { CheckpointStorage } from './checkpoint-storage.js';
-import { StorageClosedError, StorageError } from './errors.js';
+import { ConcurrentWriterError, StorageClosedError, StorageError } from './errors.js';
 import { type Chunk, splitLines } from './split-lines.js';
 
 /** Options every {@link BufferedStorage} backend accepts. */
@@ -157,6 +157,20 @@ export abstract class BufferedStorage extends CheckpointStorage {
       try {
         await this.#enqueueFlush();
       } catch (e) {
+        if (ConcurrentWriterError.isInstance(e)) {
+          // Another writer owns the checkpoint: no retry can deliver this data
+          // without overwriting theirs. Close anyway (release clients, locks)
+          // and report what was not persisted.
+          const unflushed = this.#bufferedBytes;
+          this.#buffer = [];
+          this.#bufferedBytes = 0;
+          this.#state = 'closed';
+          await this.release().catch(() => {});
+          throw new ConcurrentWriterError(
+            `${this.uri} was closed without persisting its last ${unflushed} buffered bytes: another writer owns the checkpoint`,
+            { uri: this.uri, cause: e },
+          );
+        }
         // The data is still buffered: reopen so the caller can retry close()/flush().
         this.#state = 'open';
         this.#closing = undefined;

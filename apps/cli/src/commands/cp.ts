@@ -1,0 +1,88 @@
+import { type CheckpointStorageLike, redactUri, StorageFactory } from '@yoink/storage-core';
+import { CliError } from '../cli-error.js';
+import type { CliIO, GlobalOptions } from '../cli-io.js';
+import { formatBytes, formatCount } from '../format.js';
+import { lineChunks } from '../line-chunks.js';
+import { writeOutput } from '../output.js';
+import { createProgress } from '../progress.js';
+
+/** Options of `yoink-storage cp`. */
+export interface CpOptions {
+  /** Add the lines after an existing destination's content instead of refusing. */
+  append?: boolean;
+  /** Progress on stderr: `undefined` = when stderr is a terminal. */
+  progress?: boolean;
+}
+
+/**
+ * `yoink-storage cp <src> <dst>`: copies a checkpoint between any two
+ * backends, streaming (memory bounded by the longest line plus the
+ * destination's write buffer). The copy has exactly the source's lines.
+ *
+ * It refuses a destination that exists unless `--append`: the storage
+ * contract has no delete, so it cannot overwrite.
+ *
+ * @throws {CliError} (exit 1) when the source does not exist, the destination
+ *   exists, or the copy fails part way (the message says how many lines the
+ *   destination may hold).
+ */
+export async function cpCommand(
+  src: string,
+  dst: string,
+  options: CpOptions,
+  globals: GlobalOptions,
+  io: CliIO,
+): Promise<void> {
+  if (src === dst) {
+    throw new CliError('source and destination are the same checkpoint', { exitCode: 2 });
+  }
+  // Create both first, so a bad URI is reported before any I/O.
+  const source = await StorageFactory.fromUri(src, globals.option);
+  let dest: CheckpointStorageLike;
+  try {
+    dest = await StorageFactory.fromUri(dst, globals.option);
+  } catch (e) {
+    await source.close().catch(() => {});
+    throw e;
+  }
+  let lines = 0;
+  let bytes = 0;
+  const started = Date.now();
+  try {
+    if (!(await source.exists())) {
+      throw new CliError(`No checkpoint at ${redactUri(src)}: nothing has been written there`);
+    }
+    if (!options.append && (await dest.exists())) {
+      throw new CliError(
+        `${redactUri(dst)} already exists and cp never overwrites (storages cannot delete): ` +
+          'remove it with your backend’s tools, pick another destination, or pass --append to add the lines after its content',
+      );
+    }
+    const progress = createProgress(io.stderr, options.progress, 'cp');
+    try {
+      for await (const chunk of lineChunks(source.read())) {
+        await dest.write(chunk.text);
+        lines += chunk.lines;
+        bytes += chunk.bytes;
+        progress.update(lines, bytes);
+      }
+      await dest.close();
+    } finally {
+      progress.stop();
+    }
+    await source.close();
+  } catch (e) {
+    await Promise.allSettled([source.close(), dest.close()]);
+    if (e instanceof CliError || lines === 0) throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    throw new CliError(
+      `${message} (cp stopped after ${formatCount(lines)} lines: ${redactUri(dst)} may hold a partial copy)`,
+      { cause: e },
+    );
+  }
+  const seconds = (Date.now() - started) / 1000;
+  await writeOutput(
+    io.stdout,
+    `copied ${formatCount(lines)} lines (${formatBytes(bytes)}) from ${redactUri(src)} to ${redactUri(dst)} in ${seconds.toFixed(2)} s\n`,
+  );
+}

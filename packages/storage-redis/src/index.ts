@@ -1,0 +1,25 @@
+import { StorageFactory, type StorageOptions } from '@yoink/storage-core';
+import { RedisStorage, type RedisStorageOptions } from './redis-storage.js';
+
+export type { RedisClient } from './client.js';
+export { type CheckpointKeys, checkpointKeys, hashTagOf } from './keys.js';
+export {
+  DEFAULT_FLUSH_TIMEOUT_MS,
+  RedisStorage,
+  type RedisStorageOptions,
+} from './redis-storage.js';
+export {
+  parseRedisUri,
+  REDIS_URI_PARAMS,
+  type RedisNodeAddress,
+  type RedisUriParts,
+} from './uri.js';
+
+function create(uri: string, options?: StorageOptions): RedisStorage {
+  return new RedisStorage(uri, options as RedisStorageOptions | undefined);
+}
+
+// The package's one side effect: `redis://` and `rediss://` URIs resolve to RedisStorage.
+for (const scheme of ['redis', 'rediss']) {
+  if (!StorageFactory.has(scheme)) StorageFactory.register(scheme, create);
+}

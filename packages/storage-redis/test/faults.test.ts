@@ -1,0 +1,361 @@
+import { inspect } from 'node:util';
+import {
+  ConcurrentWriterError,
+  InvalidUriError,
+  StorageError,
+  StorageFactory,
+} from '@yoink/storage-core';
+import { collectLines, freePort } from '@yoink/storage-testkit';
+import { type RedisTestServer, startRedis } from '@yoink/test-servers/redis';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import '../src/index.js';
+import { RedisStorage, type RedisStorageOptions } from '../src/redis-storage.js';
+import { FaultProxy } from './fault-proxy.js';
+
+const PASSWORD = 'pw-Zq8#hunter2-never-log';
+const ALICE_PASSWORD = 'alice-S3cr3t-pass';
+
+let plain: RedisTestServer;
+let secured: RedisTestServer;
+const opened: RedisStorage[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  [plain, secured] = await Promise.all([
+    startRedis(),
+    startRedis({
+      password: PASSWORD,
+      aclUsers: [
+        { name: 'alice', password: ALICE_PASSWORD },
+        { name: 'reader', password: ALICE_PASSWORD, rules: ['~other:*', '+@all'] },
+      ],
+    }),
+  ]);
+}, 30_000);
+
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close().catch(() => {});
+  for (const c of cleanups.splice(0)) await c().catch(() => {});
+});
+
+afterAll(async () => {
+  await Promise.all([plain?.stop(), secured?.stop()]);
+});
+
+function open(
+  uriOrClient: string | Redis,
+  keyOrOptions?: string | RedisStorageOptions,
+  options?: RedisStorageOptions,
+): RedisStorage {
+  const s =
+    typeof uriOrClient === 'string' && typeof keyOrOptions !== 'string'
+      ? new RedisStorage(uriOrClient, keyOrOptions)
+      : new RedisStorage(uriOrClient, keyOrOptions as string, options);
+  opened.push(s);
+  return s;
+}
+
+async function readAll(uri: string): Promise<string[]> {
+  return collectLines(open(uri).read());
+}
+
+async function failureOf(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+}
+
+/** Polls `check` until it is true, failing after `timeoutMs`. */
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function expectNoSecret(err: unknown, secret: string): void {
+  const texts = [
+    String((err as Error).message),
+    String((err as Error).stack),
+    JSON.stringify(err),
+    inspect(err, { depth: 10, showHidden: true }),
+    String((err as { cause?: unknown }).cause),
+    inspect((err as { cause?: unknown }).cause, { depth: 10, showHidden: true }),
+  ];
+  for (const t of texts) expect(t).not.toContain(secret);
+}
+
+const expected = (n: number, tag = 'l'): string[] =>
+  Array.from({ length: n }, (_, i) => `{"${tag}":${i}}`);
+
+describe('RedisStorage faults', () => {
+  it('every line is present once, in order, after Redis (AOF on) is killed and restarted mid-crawl', {
+    timeout: 60_000,
+  }, async () => {
+    const redis = await startRedis({ appendonly: true });
+    cleanups.push(() => redis.stop());
+    const uri = redis.keyUri('yoink:restart');
+    const writer = open(uri, { flushTimeoutMs: 500 });
+    let written = 0;
+    let flushed = 0;
+    let failures = 0;
+    let stop = false;
+    const loop = (async () => {
+      while (!stop) {
+        await writer.write(`{"l":${written}}\n`);
+        written += 1;
+        if (written % 10 === 0) {
+          try {
+            await writer.flush();
+            flushed = written;
+          } catch (e) {
+            if (!StorageError.isInstance(e)) throw e;
+            failures += 1;
+          }
+        }
+      }
+    })();
+    // Kill it mid-crawl (SIGKILL: no shutdown, in-flight commands are lost or
+    // applied without reply), wait until the writer has seen a flush fail,
+    // bring it back, and let the writer carry on.
+    await until('200 lines flushed', () => flushed >= 200);
+    await redis.kill();
+    await until('a flush that failed while Redis was down', () => failures >= 1);
+    await redis.restart();
+    const resumedAt = written;
+    await until('200 more lines flushed after the restart', () => flushed >= resumedAt + 200);
+    // A clean restart (SIGTERM) while writing too.
+    await redis.restart();
+    const secondAt = written;
+    await until('200 more lines after the second restart', () => flushed >= secondAt + 200);
+    stop = true;
+    await loop;
+    await writer.close();
+    expect(failures).toBeGreaterThanOrEqual(1);
+    const lines = await readAll(uri);
+    expect(lines.length).toBe(written);
+    expect(lines).toEqual(expected(written));
+  });
+
+  it('a flush whose reply is lost after Redis applied it is re-sent by ioredis and not appended twice', async () => {
+    const proxy = await FaultProxy.start(plain.port);
+    cleanups.push(() => proxy.stop());
+    const uri = `redis://127.0.0.1:${proxy.port}?key=yoink:lost-reply`;
+    const w = open(uri);
+    await w.write('{"l":0}\n');
+    await w.flush();
+    proxy.arm(/eval/i);
+    await w.write('{"l":1}\n{"l":2}\n');
+    await w.flush();
+    expect(proxy.dropped).toBe(1);
+    expect(proxy.connections).toBeGreaterThanOrEqual(2);
+    await w.write('{"l":3}\n');
+    await w.close();
+    expect(await readAll(plain.keyUri('yoink:lost-reply'))).toEqual(expected(4));
+  });
+
+  it('the same lost reply doubles an unguarded RPUSH (the hazard the fence removes)', async () => {
+    const proxy = await FaultProxy.start(plain.port);
+    cleanups.push(() => proxy.stop());
+    const client = new Redis({ port: proxy.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    cleanups.push(async () => client.disconnect());
+    client.on('error', () => {});
+    await client.connect();
+    proxy.arm(/rpush/i);
+    await client.rpush('yoink:unguarded', 'line');
+    expect(proxy.dropped).toBe(1);
+    expect(await client.llen('yoink:unguarded')).toBe(2);
+  });
+
+  it('a flush that timed out after Redis applied it is delivered once by the next flush, with new data', async () => {
+    const proxy = await FaultProxy.start(plain.port);
+    cleanups.push(() => proxy.stop());
+    const uri = `redis://127.0.0.1:${proxy.port}?key=yoink:in-doubt`;
+    const w = open(uri, { flushTimeoutMs: 400 });
+    await w.write('{"l":0}\n');
+    await w.flush();
+    // The reply is lost and Redis stays unreachable: the flush gives up, its
+    // outcome unknown to the writer (in fact applied).
+    proxy.refuse = true;
+    proxy.arm(/eval/i);
+    await w.write('{"l":1}\n');
+    const err = await failureOf(w.flush());
+    expect(StorageError.isInstance(err)).toBe(true);
+    expect(String((err as Error).message)).toMatch(/did not complete flush within 400 ms/);
+    expect(proxy.dropped).toBe(1);
+    expect(w.bufferedBytes).toBeGreaterThan(0);
+    await w.write('{"l":2}\n');
+    proxy.refuse = false;
+    await w.flush();
+    await w.close();
+    expect(await readAll(plain.keyUri('yoink:in-doubt'))).toEqual(expected(3));
+  });
+
+  it('a flush split into several calls resumes at the first unconfirmed call, exactly once', async () => {
+    const proxy = await FaultProxy.start(plain.port);
+    cleanups.push(() => proxy.stop());
+    const uri = `redis://127.0.0.1:${proxy.port}?key=yoink:split`;
+    // 64 KiB calls: each half (~240 KB of lines) goes out as ~11 fenced calls.
+    const w = open(uri, { flushTimeoutMs: 400, maxCallBytes: 64 * 1024 });
+    const lines = expected(40_000);
+    await w.write(`${lines.slice(0, 20_000).join('\n')}\n`);
+    await w.flush();
+    // Lose the reply of the third call of the next flush, and keep Redis
+    // unreachable until that flush gives up.
+    proxy.refuse = true;
+    proxy.arm(/eval/i, 2);
+    await w.write(`${lines.slice(20_000).join('\n')}\n`);
+    const err = await failureOf(w.flush());
+    expect(StorageError.isInstance(err)).toBe(true);
+    expect(proxy.dropped).toBe(1);
+    proxy.refuse = false;
+    await w.close();
+    const back = await readAll(plain.keyUri('yoink:split'));
+    expect(back.length).toBe(lines.length);
+    expect(back).toEqual(lines);
+    expect(Number(/:(\d+)/.exec(await plain.command('XLEN', 'yoink:split'))?.[1])).toBeGreaterThan(
+      20,
+    );
+  });
+
+  it('a second writer on one key takes the fence; the first gets ConcurrentWriterError and keeps its data', async () => {
+    const uri = plain.keyUri('yoink:two-writers');
+    const a = open(uri);
+    const b = open(uri);
+    await a.write('a1\n');
+    await a.flush();
+    await b.write('b1\n');
+    await b.flush();
+    await a.write('a2\n');
+    const err = await failureOf(a.flush());
+    expect(ConcurrentWriterError.isInstance(err)).toBe(true);
+    expect(String((err as Error).message)).toContain('yoink:two-writers');
+    expect(a.bufferedBytes).toBe(3);
+    await b.write('b2\n');
+    await b.close();
+    expect(await readAll(uri)).toEqual(['a1', 'b1', 'b2']);
+  });
+
+  it('while Redis is unreachable, flush() rejects with StorageError after flushTimeoutMs and keeps the data', async () => {
+    const port = await freePort();
+    const s = open(`redis://127.0.0.1:${port}?key=yoink:nowhere`, { flushTimeoutMs: 300 });
+    const err = await failureOf(s.write('x\n'));
+    expect(StorageError.isInstance(err)).toBe(true);
+    expect(String((err as Error).message)).toMatch(/did not complete .* within 300 ms/);
+    expect(String((err as Error).message)).toContain('ECONNREFUSED');
+    const existsErr = await failureOf(s.exists());
+    expect(StorageError.isInstance(existsErr)).toBe(true);
+    const readErr = await failureOf(collectLines(s.read()));
+    expect(StorageError.isInstance(readErr)).toBe(true);
+  });
+
+  it('a wrong password is a StorageError that never contains the password', async () => {
+    const wrong = 'wrong-Pa55word-xyz';
+    const s = open(`redis://:${wrong}@127.0.0.1:${secured.port}/0?key=yoink:auth`);
+    await s.write('x\n').catch(() => {});
+    const err = await failureOf(s.flush().then(() => s.write('y\n')));
+    expect(StorageError.isInstance(err)).toBe(true);
+    expect(String((err as Error).message)).toMatch(/refused the credentials/);
+    expect(String((err as Error).message)).toContain('redis://:***@');
+    expectNoSecret(err, wrong);
+  });
+
+  it('a wrong ACL user or password is a StorageError that never contains the password', async () => {
+    for (const user of ['alice', 'mallory']) {
+      const wrong = `${user}-not-the-Password`;
+      const s = open(`redis://${user}:${wrong}@127.0.0.1:${secured.port}?key=yoink:acl`);
+      const err = await failureOf(s.exists());
+      expect(StorageError.isInstance(err)).toBe(true);
+      expect(String((err as Error).message)).toMatch(/WRONGPASS/);
+      expect(String((err as Error).message)).toContain(`redis://${user}:***@`);
+      expectNoSecret(err, wrong);
+    }
+    // The right ACL user works, and its password is not in errors either.
+    const ok = open(`redis://alice:${ALICE_PASSWORD}@127.0.0.1:${secured.port}?key=yoink:acl`);
+    await ok.write('fine\n');
+    await ok.flush();
+    expect(await collectLines(ok.read())).toEqual(['fine']);
+  });
+
+  it('an ACL user without permission on the key gets a StorageError naming the permission problem', async () => {
+    const s = open(`redis://reader:${ALICE_PASSWORD}@127.0.0.1:${secured.port}?key=yoink:denied`);
+    const err = await failureOf(s.write('x\n'));
+    expect(StorageError.isInstance(err)).toBe(true);
+    expect(String((err as Error).message)).toMatch(/NOPERM/);
+    expectNoSecret(err, ALICE_PASSWORD);
+  });
+
+  it('a key holding another type is a StorageError naming the key and its type', async () => {
+    await plain.command('RPUSH', 'yoink:a-list', 'seed-line');
+    const uri = plain.keyUri('yoink:a-list');
+    const s = open(uri);
+    const writeErr = await failureOf(s.write('x\n'));
+    expect(StorageError.isInstance(writeErr)).toBe(true);
+    expect(String((writeErr as Error).message)).toContain('"yoink:a-list"');
+    expect(String((writeErr as Error).message)).toContain('holds a list');
+    const readErr = await failureOf(collectLines(s.read()));
+    expect(String((readErr as Error).message)).toContain('"yoink:a-list" at');
+    expect(String((readErr as Error).message)).toContain('holds a list');
+  });
+
+  it('bad URIs and options fail at construction with InvalidUriError', () => {
+    for (const uri of [
+      `redis://127.0.0.1:${plain.port}`,
+      `redis://127.0.0.1:${plain.port}/x?key=k`,
+      'redis://127.0.0.1:99999?key=k',
+      `redis://127.0.0.1:${plain.port}?key=k&color=blue`,
+    ]) {
+      expect(() => new RedisStorage(uri), uri).toThrow(InvalidUriError);
+    }
+    expect(() => new RedisStorage(plain.url, 'a}b')).toThrow(InvalidUriError);
+    expect(() => new RedisStorage(plain.keyUri('one'), 'two')).toThrow(InvalidUriError);
+    expect(new RedisStorage(plain.url, 'yoink:arg').uri).toBe(`${plain.url}?key=yoink%3Aarg`);
+    expect(() => new RedisStorage(plain.keyUri('k'), { flushTimeoutMs: -1 })).toThrow(
+      InvalidUriError,
+    );
+  });
+
+  it('a client passed in is used and left open by close()', async () => {
+    const client = new Redis({ port: plain.port });
+    cleanups.push(() => client.quit());
+    const s = open(client, 'yoink:caller-client');
+    await s.write('x\n');
+    await s.close();
+    expect(client.status).toBe('ready');
+    expect(await client.xlen('yoink:caller-client')).toBe(1);
+    expect(s.uri).toBe(`redis://localhost:${plain.port}/0?key=yoink%3Acaller-client`);
+  });
+
+  it('StorageFactory resolves redis:// and rediss:// to RedisStorage', async () => {
+    const s = await StorageFactory.fromUri(plain.keyUri('yoink:factory'));
+    expect(s).toBeInstanceOf(RedisStorage);
+    await s.write('via factory\n');
+    await s.close();
+    expect(await readAll(plain.keyUri('yoink:factory'))).toEqual(['via factory']);
+    const tls = await StorageFactory.fromUri('rediss://127.0.0.1:1?key=k');
+    expect(tls).toBeInstanceOf(RedisStorage);
+    await tls.close();
+  });
+
+  it('keeps the layout documented for operators: a stream at the key and a fence hash', async () => {
+    const uri = plain.keyUri('yoink:layout');
+    const s = open(uri);
+    await s.write('a\nb\n');
+    await s.flush();
+    await s.write('c\n');
+    await s.close();
+    expect(await plain.command('TYPE', 'yoink:layout')).toContain('+stream');
+    const range = await plain.command('XRANGE', 'yoink:layout', '-', '+');
+    expect(range).toContain('1-0');
+    expect(range).toContain('2-0');
+    expect(range).toContain('a\nb\n');
+    const meta = await plain.command('HGETALL', '{yoink:layout}:meta');
+    expect(meta).toContain('owner');
+    expect(meta).toContain('seq');
+  });
+});
