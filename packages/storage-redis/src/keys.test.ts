@@ -3,24 +3,27 @@ import { describe, expect, it } from 'vitest';
 import { checkpointKeys, hashTagOf } from './keys.js';
 
 describe('checkpointKeys', () => {
-  it('keeps the data at the key and puts the fence in {key}:meta', () => {
+  it('keeps the data at the key, the fence in {key}:meta and the lease in {key}:writer', () => {
     expect(checkpointKeys('yoink:crawl-1')).toEqual({
       data: 'yoink:crawl-1',
       meta: '{yoink:crawl-1}:meta',
+      lease: '{yoink:crawl-1}:writer',
     });
   });
 
-  it('appends :meta to a key that already has a hash tag', () => {
+  it('appends :meta and :writer to a key that already has a hash tag', () => {
     expect(checkpointKeys('{crawl}:site-a')).toEqual({
       data: '{crawl}:site-a',
       meta: '{crawl}:site-a:meta',
+      lease: '{crawl}:site-a:writer',
     });
   });
 
-  it('gives both keys the same hash tag, or the meta tag equal to the whole data key', () => {
+  it('gives all keys the same hash tag, or the meta/lease tag equal to the whole data key', () => {
     for (const key of ['a', 'a{', '{x', 'x{y}z', 'é日本']) {
-      const { data, meta } = checkpointKeys(key);
+      const { data, meta, lease } = checkpointKeys(key);
       expect(hashTagOf(meta)).toBe(hashTagOf(data) ?? data);
+      expect(hashTagOf(lease)).toBe(hashTagOf(data) ?? data);
     }
   });
 

@@ -19,18 +19,34 @@ export const REPLY = {
   wrongType: -3,
 } as const;
 
+// Every script gets the same three keys, all in one Cluster slot:
+// KEYS[1] the data stream, KEYS[2] the meta hash (flush fence), KEYS[3] the
+// writer lease (a string with a TTL). A conflict reply is always
+// `{-1, <lease value or ''>, <lease PTTL>, <meta owner or ''>}`.
+
 /**
- * Takes the writer fence: `KEYS[1]` data stream, `KEYS[2]` meta hash,
- * `ARGV[1]` the new writer's token. Makes the token the owner (a previous
- * owner's next append is refused), sets `seq` to the highest sequence seen in
- * the meta hash or the stream's last ID, and reports whether the last element
- * ends without `\n` (a torn tail).
+ * Opens the checkpoint for appending. `ARGV[1]` the writer's token, `ARGV[2]`
+ * its lease value (JSON with the token, host, pid and start time), `ARGV[3]`
+ * the lease TTL in ms, `ARGV[4]` `'1'` to take over a live lease.
  *
- * Reply: `{1, seq, torn}` or `{-3, type}` when the data key holds another type.
+ * Takes the lease with `SET lease <value> NX PX <ttl>` (or without `NX` for a
+ * takeover, or when the lease is already this writer's: a re-sent open), makes
+ * the token the meta `owner` (so a previous writer's next append is refused),
+ * sets `seq` to the highest sequence seen in the meta hash or the stream's last
+ * ID, and reports whether the last element ends without `\n` (a torn tail).
+ *
+ * Reply: `{1, seq, torn}`; `{-1, holder, pttl, owner}` when another writer
+ * holds a live lease; `{-3, type}` when the data key holds another type.
  */
 export const OPEN_SCRIPT: LuaScript = script(`
 local t = redis.call('TYPE', KEYS[1])['ok']
 if t ~= 'stream' and t ~= 'none' then return {-3, t} end
+local held = redis.call('GET', KEYS[3])
+if held == ARGV[2] or ARGV[4] == '1' then
+  redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3])
+elseif not redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  return {-1, held, redis.call('PTTL', KEYS[3]), redis.call('HGET', KEYS[2], 'owner') or ''}
+end
 local s = tonumber(redis.call('HGET', KEYS[2], 'seq') or '0')
 local torn = 0
 if t == 'stream' then
@@ -52,18 +68,32 @@ return {1, string.format('%d', s), torn}
 `);
 
 /**
- * Appends one part of one flush, fenced: `KEYS[1]` data stream, `KEYS[2]`
- * meta hash; `ARGV[1]` token, `ARGV[2]` flush sequence, `ARGV[3]` part
- * number, `ARGV[4]` index of the first element in the flush, `ARGV[5…]` the
- * elements. Each element becomes `XADD key <seq>-<index> d <element>`.
+ * Appends one part of one flush, fenced. `ARGV[1]` token, `ARGV[2]` flush
+ * sequence, `ARGV[3]` part number, `ARGV[4]` index of the first element in
+ * the flush, `ARGV[5]` the writer's lease value, `ARGV[6]` the lease TTL in
+ * ms, `ARGV[7…]` the elements. Each element becomes
+ * `XADD key <seq>-<index> d <element>`.
+ *
+ * The writer must still be the meta `owner`, and the lease must be its own
+ * (then it is refreshed) or gone (expired, nobody took it: it is taken again,
+ * which is safe because `owner` proves nobody wrote since).
  *
  * Reply: `{1}` appended; `{0}` this part was already appended (a retry after
- * a lost reply: nothing done); `{-1, owner}` another writer owns the key;
- * `{-2, seq, part}` an earlier part is missing; `{-3, type}` wrong type.
+ * a lost reply: nothing done); `{-1, holder, pttl, owner}` another writer holds
+ * the lease or wrote since; `{-2, seq, part}` an earlier part is missing;
+ * `{-3, type}` wrong type.
  */
 export const APPEND_SCRIPT: LuaScript = script(`
+local held = redis.call('GET', KEYS[3])
 local owner = redis.call('HGET', KEYS[2], 'owner')
-if owner ~= ARGV[1] then return {-1, owner or ''} end
+if owner ~= ARGV[1] or (held and held ~= ARGV[5]) then
+  return {-1, held or '', redis.call('PTTL', KEYS[3]), owner or ''}
+end
+if held then
+  redis.call('PEXPIRE', KEYS[3], ARGV[6])
+else
+  redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[6])
+end
 local seq = tonumber(ARGV[2])
 local part = tonumber(ARGV[3])
 local s = tonumber(redis.call('HGET', KEYS[2], 'seq') or '0')
@@ -75,9 +105,42 @@ end
 local t = redis.call('TYPE', KEYS[1])['ok']
 if t ~= 'stream' and t ~= 'none' then return {-3, t} end
 local first = tonumber(ARGV[4])
-for i = 5, #ARGV do
-  redis.call('XADD', KEYS[1], ARGV[2] .. '-' .. string.format('%d', first + i - 5), 'd', ARGV[i])
+for i = 7, #ARGV do
+  redis.call('XADD', KEYS[1], ARGV[2] .. '-' .. string.format('%d', first + i - 7), 'd', ARGV[i])
 end
 redis.call('HSET', KEYS[2], 'seq', ARGV[2], 'part', ARGV[3])
 return {1}
+`);
+
+/**
+ * The lease heartbeat. `ARGV[1]` token, `ARGV[2]` lease value, `ARGV[3]` TTL
+ * in ms. Extends the lease when it is this writer's; takes it again when it
+ * expired and nobody wrote since (`owner` is still the token).
+ *
+ * Reply: `{1}` held; `{-1, holder, pttl, owner}` lost to another writer.
+ */
+export const REFRESH_SCRIPT: LuaScript = script(`
+local held = redis.call('GET', KEYS[3])
+if held == ARGV[2] then
+  redis.call('PEXPIRE', KEYS[3], ARGV[3])
+  return {1}
+end
+local owner = redis.call('HGET', KEYS[2], 'owner')
+if not held and owner == ARGV[1] then
+  redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3])
+  return {1}
+end
+return {-1, held or '', redis.call('PTTL', KEYS[3]), owner or ''}
+`);
+
+/**
+ * Gives the lease up: deletes it only if it is still this writer's
+ * (`ARGV[1]` the lease value). Reply: `{1}` deleted, `{0}` not ours (or gone).
+ */
+export const RELEASE_SCRIPT: LuaScript = script(`
+if redis.call('GET', KEYS[3]) == ARGV[1] then
+  redis.call('DEL', KEYS[3])
+  return {1}
+end
+return {0}
 `);

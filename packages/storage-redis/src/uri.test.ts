@@ -65,8 +65,19 @@ describe('parseRedisUri', () => {
     expect(parseRedisUri('redis://a?key=k&cluster=false').cluster).toBe(false);
   });
 
+  it('reads the writer lease settings leaseMs and takeover', () => {
+    const p = parseRedisUri('redis://h?key=k&leaseMs=600&takeover=true');
+    expect([p.leaseMs, p.takeover]).toEqual([600, true]);
+    const q = parseRedisUri('redis://h?key=k');
+    expect([q.leaseMs, q.takeover]).toEqual([undefined, undefined]);
+    expect(parseRedisUri('redis://h?key=k&takeover=no').takeover).toBe(false);
+  });
+
   it.each([
     ['http://h?key=k', /scheme/],
+    ['redis://h?key=k&leaseMs=0', /leaseMs must be a positive whole number/],
+    ['redis://h?key=k&leaseMs=1.5', /leaseMs must be a positive whole number/],
+    ['redis://h?key=k&takeover=please', /takeover must be true or false/],
     ['redis:h?key=k', /scheme/],
     ['redis://h:0?key=k', /port/],
     ['redis://h:70000?key=k', /well-formed|port/],

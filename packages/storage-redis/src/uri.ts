@@ -26,13 +26,17 @@ export interface RedisUriParts {
   cluster: boolean;
   /** Cluster seed nodes: the URI's host first, then those of `nodes=h:p,h:p`. */
   nodes: RedisNodeAddress[];
+  /** The `leaseMs` query parameter (writer lease TTL in ms), when present. */
+  leaseMs?: number | undefined;
+  /** The `takeover` query parameter (`true`: take a live writer lease at once), when present. */
+  takeover?: boolean | undefined;
 }
 
 /** Query parameters a Redis URI may carry. */
-export const REDIS_URI_PARAMS: readonly string[] = ['key', 'cluster', 'nodes'];
+export const REDIS_URI_PARAMS: readonly string[] = ['key', 'cluster', 'nodes', 'leaseMs', 'takeover'];
 
 const FORMAT =
-  'expected redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=host2:port2,host3:port3]';
+  'expected redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=host2:port2,host3:port3][&leaseMs=15000][&takeover=true]';
 
 const DEFAULT_PORT = 6379;
 
@@ -55,6 +59,13 @@ function parsePort(uri: string, text: string, what: string): number {
   return port;
 }
 
+function parseBoolean(uri: string, name: string, value: string): boolean {
+  const v = value.toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no') return false;
+  return fail(uri, `${name} must be true or false, got "${value}"`);
+}
+
 function parseNode(uri: string, text: string): RedisNodeAddress {
   const m = /^(\[[^\]]+\]|[^:[\]]+):(\d+)$/.exec(text);
   if (!m) fail(uri, `cluster node "${text}" must be host:port`);
@@ -64,7 +75,7 @@ function parseNode(uri: string, text: string): RedisNodeAddress {
 
 /**
  * Parses a Redis storage URI without connecting:
- * `redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=h2:p2,h3:p3]`.
+ * `redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=h2:p2,h3:p3][&leaseMs=15000][&takeover=true]`.
  *
  * Query values are percent-decoded (`+` stays a plus sign), so a key with `&`,
  * `#` or `%` must be percent-encoded. The key may be missing here (it can be
@@ -73,7 +84,8 @@ function parseNode(uri: string, text: string): RedisNodeAddress {
  * @throws {InvalidUriError} for another scheme, a port outside 1–65535, a db
  * index that is not a non-negative integer (or not 0 with `cluster=true`), an
  * empty, repeated or unknown query parameter, `nodes` without `cluster=true`,
- * or bad percent-encoding. The message never contains the password.
+ * a `leaseMs` that is not a positive whole number, a `cluster` or `takeover`
+ * that is not true/false, or bad percent-encoding. The message never contains the password.
  *
  * @example
  * ```ts
@@ -128,13 +140,18 @@ export function parseRedisUri(uri: string): RedisUriParts {
     params.set(paramName, value);
   }
 
-  let cluster = false;
   const clusterParam = params.get('cluster');
-  if (clusterParam !== undefined) {
-    const v = clusterParam.toLowerCase();
-    if (v === 'true' || v === '1' || v === 'yes') cluster = true;
-    else if (v === 'false' || v === '0' || v === 'no') cluster = false;
-    else fail(uri, `cluster must be true or false, got "${clusterParam}"`);
+  const cluster = clusterParam === undefined ? false : parseBoolean(uri, 'cluster', clusterParam);
+  const takeoverParam = params.get('takeover');
+  const takeover =
+    takeoverParam === undefined ? undefined : parseBoolean(uri, 'takeover', takeoverParam);
+  const leaseParam = params.get('leaseMs');
+  let leaseMs: number | undefined;
+  if (leaseParam !== undefined) {
+    if (!/^\d{1,10}$/.test(leaseParam) || Number(leaseParam) < 1) {
+      fail(uri, `leaseMs must be a positive whole number of milliseconds, got "${leaseParam}"`);
+    }
+    leaseMs = Number(leaseParam);
   }
   const nodes: RedisNodeAddress[] = [{ host, port }];
   const nodesParam = params.get('nodes');
@@ -154,5 +171,7 @@ export function parseRedisUri(uri: string): RedisUriParts {
     key: params.get('key'),
     cluster,
     nodes,
+    leaseMs,
+    takeover,
   };
 }

@@ -33,7 +33,7 @@ describeConformance<RedisStorage>('RedisStorage (3-node cluster, Cluster instanc
 });
 
 describe('RedisStorage on a cluster', () => {
-  it('keeps the data and fence keys in one slot, for keys with and without hash tags', async () => {
+  it('keeps the data, fence and lease keys in one slot, for keys with and without hash tags', async () => {
     for (const key of [
       'yoink:crawl-1',
       '{crawl}:site-a',
@@ -46,7 +46,9 @@ describe('RedisStorage on a cluster', () => {
       const keys = checkpointKeys(key);
       const a = await shared.cluster('KEYSLOT', keys.data);
       const b = await shared.cluster('KEYSLOT', keys.meta);
+      const c = await shared.cluster('KEYSLOT', keys.lease);
       expect({ key, slot: b }).toEqual({ key, slot: a });
+      expect({ key, slot: c }).toEqual({ key, slot: a });
     }
   });
 
