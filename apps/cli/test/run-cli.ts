@@ -18,6 +18,16 @@ export interface CliRun {
   stderr: string;
 }
 
+/**
+ * The environment a user's shell gives the CLI: without the NODE_PATH that
+ * pnpm's bin shims set (it points into the workspace's hoisted node_modules,
+ * and would let the CLI find backends it does not depend on).
+ */
+function userEnv(): NodeJS.ProcessEnv {
+  const { NODE_PATH: _ignored, ...env } = process.env;
+  return env;
+}
+
 /** Runs `node dist/cli.js ...args` and waits for it to exit. */
 export function runCli(
   args: readonly string[],
@@ -29,7 +39,7 @@ export function runCli(
       [CLI, ...args],
       {
         cwd: options.cwd,
-        env: { ...process.env, ...options.env, NO_COLOR: '1' },
+        env: { ...userEnv(), ...options.env, NO_COLOR: '1' },
         timeout: options.timeout ?? 60_000,
         maxBuffer: 256 * 1024 * 1024,
         encoding: 'utf8',
