@@ -1,9 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Socket, connect as tcpConnect } from 'node:net';
+import { type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
+import { freePort } from './free-port.js';
 
 /** An ACL user created when the server starts (`ACL SETUSER name on >password ~* &* +@all`). */
 export interface RedisAclUser {
@@ -69,24 +70,6 @@ export interface RedisTestCluster {
 
 const INSTALL_HINT =
   'install it with `apt-get install redis-server` (Debian/Ubuntu) or `brew install redis`, so that redis-server and redis-cli are on PATH';
-
-/** A TCP port the OS just reported free on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error('could not get a free port'));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
-  });
-}
 
 function encodeCommand(args: readonly string[]): string {
   let out = `*${args.length}\r\n`;

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { freePort } from './free-port.js';
 
 /**
  * Client settings that reach a test server: pass them to `new S3Client()`
@@ -208,23 +208,6 @@ export async function startS3rver(options: S3TestServerOptions = {}): Promise<S3
 }
 
 // ---- moto -------------------------------------------------------------------
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      if (address === null || typeof address === 'string') {
-        srv.close();
-        reject(new Error('could not get a free port'));
-        return;
-      }
-      srv.close(() => resolve(address.port));
-    });
-  });
-}
 
 const MOTO_INSTALL_HINT =
   "Install it with: pip install 'moto[server]' (it provides the moto_server command), " +
