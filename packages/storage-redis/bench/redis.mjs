@@ -2,7 +2,7 @@
 // Run: pnpm --filter @yoink/storage-redis build && pnpm --filter @yoink/storage-redis bench
 // Env: BENCH_RUNS (default 5), BENCH_BIG_LINES (default 5000000; 0 skips the big read).
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { MemoryStorage } from '@yoink/storage-core';
 import { startRedis } from '@yoink/test-servers/redis';
 import { Redis } from 'ioredis';
@@ -19,6 +19,10 @@ function makeLine(i, bytes) {
   const head = `{"i":${i},"url":"https://example.com/page/${i}","body":"`;
   return `${head}${'x'.repeat(Math.max(0, bytes - head.length - 3))}"}\n`;
 }
+
+// The machine's load before this script adds its own (1-minute, 5, 15).
+const loadBefore = loadavg();
+const fmtLoad = (l) => l.map((x) => x.toFixed(2)).join(', ');
 
 const lines = Array.from({ length: LINES }, (_, i) => makeLine(i, LINE_BYTES));
 
@@ -50,6 +54,24 @@ async function writeOurs() {
     await s.close();
   });
   return { ms, key };
+}
+
+// Context: the same flushes with one write() per 1,000 lines, so the difference
+// to writeOurs is core's per-write() bookkeeping (BufferedStorage.write).
+const joined = [];
+for (let i = 0; i < LINES; i += FLUSH_EVERY) joined.push(lines.slice(i, i + FLUSH_EVERY).join(''));
+async function writeOursJoined() {
+  const key = nextKey('joined');
+  const s = new RedisStorage(client, key);
+  const ms = await timeIt(async () => {
+    for (const batch of joined) {
+      await s.write(batch);
+      await s.flush();
+    }
+    await s.close();
+  });
+  await client.del(key, `{${key}}:meta`);
+  return ms;
 }
 
 // Context, not a contender: the cost of core's write()/flush() bookkeeping alone (no I/O).
@@ -115,6 +137,7 @@ async function readLimitPaged(key) {
 
 const results = {
   core: [],
+  joined: [],
   ours: [],
   seed: [],
   limit: [],
@@ -137,6 +160,7 @@ for (let run = 0; run < RUNS; run++) {
   const s = run < Math.min(3, RUNS) ? await writeSeed() : undefined;
   results.ours.push(o.ms);
   results.core.push(await writeCoreOnly());
+  results.joined.push(await writeOursJoined());
   MemoryStorage.clearAll();
   results.limit.push(l.ms);
   if (s) results.seed.push(s.ms);
@@ -161,14 +185,14 @@ try {
 } catch {}
 
 console.log(
-  `\nMachine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, redis-server ${redisVersion}`,
+  `\nMachine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, redis-server ${redisVersion}\nLoad average before the run: ${fmtLoad(loadBefore)}; after the write and read runs: ${fmtLoad(loadavg())}`,
 );
 console.log(
   `Write: ${LINES.toLocaleString('en-US')} lines of ${LINE_BYTES} bytes, flush every ${FLUSH_EVERY}; median of ${RUNS} runs (seed: ${results.seed.length}).\n`,
 );
 console.log('| write | time | lines/s | MB/s | ratio |');
 console.log('|---|---|---|---|---|');
-console.log(row('RedisStorage (fenced XADD via EVALSHA)', w.ours, '1.00×'));
+console.log(row('RedisStorage (MULTI: fence script + XADD per element)', w.ours, '1.00×'));
 console.log(
   row(
     'seed: one awaited RPUSH per line',
@@ -185,6 +209,13 @@ console.log(
 );
 console.log(
   row(
+    'context: RedisStorage, one write() of 1,000 lines per flush',
+    median(results.joined),
+    `${(median(results.joined) / w.limit).toFixed(2)}× the limit; core's 100k write() calls cost ${(w.ours - median(results.joined)).toFixed(0)} ms`,
+  ),
+);
+console.log(
+  row(
     'context: the same write()/flush() calls on MemoryStorage (core only, no I/O)',
     median(results.core),
     `${(median(results.core) / w.ours).toFixed(2)}× ours`,
@@ -192,7 +223,7 @@ console.log(
 );
 console.log('\n| read (100k lines) | time | lines/s | MB/s | ratio |');
 console.log('|---|---|---|---|---|');
-console.log(row('RedisStorage.read() (XRANGE pages → lines)', r.ours, '1.00×'));
+console.log(row('RedisStorage.read() (XRANGE pages as Buffers → lines)', r.ours, '1.00×'));
 console.log(
   row('seed: LRANGE 0 -1 (all in memory)', r.seed, `${(r.seed / r.ours).toFixed(2)}× ours`),
 );

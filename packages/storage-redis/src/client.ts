@@ -46,8 +46,9 @@ function nodeOptions(parts: RedisUriParts, settings: ClientSettings): RedisOptio
     retryStrategy,
     // ioredis re-sends commands that were sent but not answered when the
     // connection dropped. An unguarded RPUSH could then land twice; our appends
-    // carry a fence (writer token + flush sequence), so a resent append that
-    // was already applied is recognised and ignored. Resending shortens recovery.
+    // are XADDs with explicit IDs (<flush seq>-<n>), which Redis applies at most
+    // once, behind a fence script that recognises an applied flush. Resending
+    // shortens recovery.
     autoResendUnfulfilledCommands: true,
     // After a restart Redis answers LOADING while it replays the AOF; the ready
     // check waits for that instead of failing our commands.

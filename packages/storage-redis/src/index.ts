@@ -5,6 +5,7 @@ export type { RedisClient } from './client.js';
 export { type CheckpointKeys, checkpointKeys, hashTagOf } from './keys.js';
 export {
   DEFAULT_FLUSH_TIMEOUT_MS,
+  DEFAULT_LEASE_MS,
   RedisStorage,
   type RedisStorageOptions,
 } from './redis-storage.js';

@@ -33,7 +33,13 @@ export interface RedisUriParts {
 }
 
 /** Query parameters a Redis URI may carry. */
-export const REDIS_URI_PARAMS: readonly string[] = ['key', 'cluster', 'nodes', 'leaseMs', 'takeover'];
+export const REDIS_URI_PARAMS: readonly string[] = [
+  'key',
+  'cluster',
+  'nodes',
+  'leaseMs',
+  'takeover',
+];
 
 const FORMAT =
   'expected redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=host2:port2,host3:port3][&leaseMs=15000][&takeover=true]';

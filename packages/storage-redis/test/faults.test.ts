@@ -191,6 +191,9 @@ describe('RedisStorage faults', () => {
     expect(w.bufferedBytes).toBeGreaterThan(0);
     await w.write('{"l":2}\n');
     proxy.refuse = false;
+    // ioredis reconnects on its own backoff (up to 1 s); wait for it rather
+    // than for a flush that may give up first (flushTimeoutMs is 400 ms here).
+    await until('the client reconnected', () => w.client.status === 'ready');
     await w.flush();
     await w.close();
     expect(await readAll(plain.keyUri('yoink:in-doubt'))).toEqual(expected(3));
@@ -214,6 +217,7 @@ describe('RedisStorage faults', () => {
     expect(StorageError.isInstance(err)).toBe(true);
     expect(proxy.dropped).toBe(1);
     proxy.refuse = false;
+    await until('the client reconnected', () => w.client.status === 'ready');
     await w.close();
     const back = await readAll(plain.keyUri('yoink:split'));
     expect(back.length).toBe(lines.length);
@@ -223,22 +227,38 @@ describe('RedisStorage faults', () => {
     );
   });
 
-  it('a second writer on one key takes the fence; the first gets ConcurrentWriterError and keeps its data', async () => {
+  it('a second writer on one key is refused with ConcurrentWriterError; the first keeps writing', async () => {
     const uri = plain.keyUri('yoink:two-writers');
     const a = open(uri);
     const b = open(uri);
     await a.write('a1\n');
     await a.flush();
-    await b.write('b1\n');
-    await b.flush();
-    await a.write('a2\n');
-    const err = await failureOf(a.flush());
+    const err = await failureOf(b.write('b1\n'));
     expect(ConcurrentWriterError.isInstance(err)).toBe(true);
     expect(String((err as Error).message)).toContain('yoink:two-writers');
-    expect(a.bufferedBytes).toBe(3);
-    await b.write('b2\n');
-    await b.close();
-    expect(await readAll(uri)).toEqual(['a1', 'b1', 'b2']);
+    expect(String((err as Error).message)).toContain(`pid ${process.pid}`);
+    expect(b.bufferedBytes).toBe(0);
+    await a.write('a2\n');
+    await a.close();
+    expect(await readAll(uri)).toEqual(['a1', 'a2']);
+  });
+
+  it('a flush refused because the fence hash was changed by hand appends nothing and keeps its data', async () => {
+    const uri = plain.keyUri('yoink:tampered');
+    const w = open(uri);
+    await w.write('a\n');
+    await w.flush();
+    // Someone rewinds the flush sequence: the next flush no longer follows it.
+    await plain.command('HSET', '{yoink:tampered}:meta', 'seq', '0', 'part', '0');
+    await w.write('b\n');
+    const err = await failureOf(w.flush());
+    expect(StorageError.isInstance(err)).toBe(true);
+    expect(ConcurrentWriterError.isInstance(err)).toBe(false);
+    expect(String((err as Error).message)).toMatch(
+      /was changed by someone else. Nothing was appended/,
+    );
+    expect(w.bufferedBytes).toBe(2);
+    expect(await readAll(uri)).toEqual(['a']);
   });
 
   it('while Redis is unreachable, flush() rejects with StorageError after flushTimeoutMs and keeps the data', async () => {
@@ -342,17 +362,25 @@ describe('RedisStorage faults', () => {
     await tls.close();
   });
 
-  it('keeps the layout documented for operators: a stream at the key and a fence hash', async () => {
+  it('keeps the layout documented for operators: a stream at the key, a fence hash, a lease while writing', async () => {
     const uri = plain.keyUri('yoink:layout');
     const s = open(uri);
     await s.write('a\nb\n');
     await s.flush();
+    expect(await plain.command('TYPE', '{yoink:layout}:writer')).toContain('+string');
+    const lease = await plain.command('GET', '{yoink:layout}:writer');
+    expect(lease).toContain(`"pid":${process.pid}`);
+    expect(lease).toContain('"since":');
+    expect(lease).toContain('"host":');
+    expect(await plain.command('PTTL', '{yoink:layout}:writer')).toMatch(/^:\d+/);
     await s.write('c\n');
     await s.close();
+    expect(await plain.command('EXISTS', '{yoink:layout}:writer')).toContain(':0');
     expect(await plain.command('TYPE', 'yoink:layout')).toContain('+stream');
     const range = await plain.command('XRANGE', 'yoink:layout', '-', '+');
-    expect(range).toContain('1-0');
+    // The open reserved sequence 1 as its fence: the flushes are 2 and 3.
     expect(range).toContain('2-0');
+    expect(range).toContain('3-0');
     expect(range).toContain('a\nb\n');
     const meta = await plain.command('HGETALL', '{yoink:layout}:meta');
     expect(meta).toContain('owner');
