@@ -1,6 +1,7 @@
 import { CheckpointStorage } from './checkpoint-storage.js';
 import { ConcurrentWriterError, StorageClosedError, StorageError } from './errors.js';
 import { type Chunk, splitLines } from './split-lines.js';
+import { WriteBuffer } from './write-buffer.js';
 
 /** Options every {@link BufferedStorage} backend accepts. */
 export interface BufferedStorageOptions {
@@ -26,6 +27,8 @@ export interface OpenResult {
 export const DEFAULT_MAX_BUFFER_BYTES: number = 8 * 1024 * 1024;
 
 type State = 'open' | 'closing' | 'closed';
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * The base class for backends. It implements the contract's rules once:
@@ -59,8 +62,7 @@ type State = 'open' | 'closing' | 'closed';
 export abstract class BufferedStorage extends CheckpointStorage {
   /** The location, for error messages (redacted when errors are built). */
   readonly uri: string;
-  #buffer: string[] = [];
-  #bufferedBytes = 0;
+  readonly #buffer = new WriteBuffer();
   #state: State = 'open';
   #opened: Promise<void> | undefined;
   #tornTailHandled = false;
@@ -110,7 +112,7 @@ export abstract class BufferedStorage extends CheckpointStorage {
 
   /** Number of bytes buffered and not yet persisted. */
   get bufferedBytes(): number {
-    return this.#bufferedBytes;
+    return this.#buffer.bytes();
   }
 
   /** `true` once `close()` has completed. */
@@ -118,21 +120,34 @@ export abstract class BufferedStorage extends CheckpointStorage {
     return this.#state === 'closed';
   }
 
-  async write(data: string): Promise<void> {
+  write(data: string): Promise<void> {
+    // The common case (open, opened, room in the buffer) needs no async
+    // function frame: buffer the data and return a settled promise.
+    if (
+      this.#state === 'open' &&
+      this.#tornTailHandled &&
+      typeof data === 'string' &&
+      !this.#buffer.atLeast(this.#maxBufferBytes)
+    ) {
+      if (data.length > 0) this.#buffer.push(data);
+      return RESOLVED;
+    }
+    return this.#writeSlow(data);
+  }
+
+  async #writeSlow(data: string): Promise<void> {
     this.#assertOpen('write');
     if (typeof data !== 'string') {
       throw new TypeError(`write() takes a string, got ${typeof data}`);
     }
     if (this.#opened === undefined || !this.#tornTailHandled) await this.#ensureOpen();
-    if (this.#bufferedBytes >= this.#maxBufferBytes) {
+    if (this.#buffer.atLeast(this.#maxBufferBytes)) {
       // Backpressure: empty the buffer before accepting more. If that fails,
       // this write rejects and its data is not taken (the buffered data is kept).
       await this.flush();
       this.#assertOpen('write');
     }
-    if (data.length === 0) return;
-    this.#buffer.push(data);
-    this.#bufferedBytes += Buffer.byteLength(data, 'utf8');
+    if (data.length > 0) this.#buffer.push(data);
   }
 
   flush(): Promise<void> {
@@ -161,9 +176,8 @@ export abstract class BufferedStorage extends CheckpointStorage {
           // Another writer owns the checkpoint: no retry can deliver this data
           // without overwriting theirs. Close anyway (release clients, locks)
           // and report what was not persisted.
-          const unflushed = this.#bufferedBytes;
-          this.#buffer = [];
-          this.#bufferedBytes = 0;
+          const unflushed = this.#buffer.bytes();
+          this.#buffer.clear();
           this.#state = 'closed';
           await this.release().catch(() => {});
           throw new ConcurrentWriterError(
@@ -202,8 +216,7 @@ export abstract class BufferedStorage extends CheckpointStorage {
           this.#tornTailHandled = true;
           // Torn tail: the first bytes this instance persists start a fresh line.
           if (result.tornTail) {
-            this.#buffer.unshift('\n');
-            this.#bufferedBytes += 1;
+            this.#buffer.unshift('\n', 1);
           }
         }
       });
@@ -225,17 +238,12 @@ export abstract class BufferedStorage extends CheckpointStorage {
   async #flushOnce(): Promise<void> {
     if (this.#buffer.length === 0) return;
     if (this.#opened === undefined || !this.#tornTailHandled) await this.#ensureOpen();
-    const parts = this.#buffer;
-    const bytes = this.#bufferedBytes;
-    this.#buffer = [];
-    this.#bufferedBytes = 0;
-    const data = parts.length === 1 ? (parts[0] as string) : parts.join('');
+    const data = this.#buffer.take();
     try {
       await this.persist(data);
     } catch (e) {
       // Keep the data, ahead of anything written during the failed attempt.
       this.#buffer.unshift(data);
-      this.#bufferedBytes += bytes;
       throw e;
     }
   }
