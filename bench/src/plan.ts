@@ -1,0 +1,30 @@
+import type { BenchPlan } from './results.js';
+import { MiB } from './stats.js';
+
+/** The full run (`pnpm bench`): several minutes, checkpoints up to hundreds of MB. */
+export const FULL_PLAN: BenchPlan = {
+  mode: 'full',
+  runs: 5,
+  localLines: 200_000,
+  redisLines: 100_000,
+  flushMarksMB: [1, 3, 10, 30, 100, 300],
+  flushBatches: 5,
+  readSizesMB: [25, 50, 100, 200, 400],
+  readRuns: 3,
+  s3TotalBytes: 32 * MiB,
+  s3FlushBytes: 512 * 1024,
+};
+
+/** The quick run (`pnpm bench --quick`): under a minute, small sizes, 3 runs per figure. */
+export const QUICK_PLAN: BenchPlan = {
+  mode: 'quick',
+  runs: 3,
+  localLines: 20_000,
+  redisLines: 10_000,
+  flushMarksMB: [1, 3, 10],
+  flushBatches: 3,
+  readSizesMB: [5, 10, 20],
+  readRuns: 1,
+  s3TotalBytes: 6 * MiB,
+  s3FlushBytes: 512 * 1024,
+};

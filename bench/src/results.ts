@@ -1,0 +1,40 @@
+import type { FlushCostPoint, LocalReadPoint, LocalWriteResult } from './local-bench.js';
+import type { MachineInfo } from './machine.js';
+import type { RedisScaleResult, RedisWriteResult } from './redis-bench.js';
+import type { S3Run } from './s3-bench.js';
+
+/** The sizes and repetitions of one benchmark run (full or quick). */
+export interface BenchPlan {
+  mode: 'full' | 'quick';
+  /** Runs per figure; each figure is their median. */
+  runs: number;
+  localLines: number;
+  redisLines: number;
+  /** Checkpoint sizes (MB) at which the per-flush write cost is measured. */
+  flushMarksMB: number[];
+  /** Flushes timed at each size. */
+  flushBatches: number;
+  /** Local checkpoint sizes (MB) read back. */
+  readSizesMB: number[];
+  /** Reads per size and reader. */
+  readRuns: number;
+  /** S3 object size grown to, bytes. */
+  s3TotalBytes: number;
+  /** Bytes per S3 flush. */
+  s3FlushBytes: number;
+}
+
+/** Everything one run measured, as the report needs it. */
+export interface BenchResults {
+  plan: BenchPlan;
+  machine: MachineInfo;
+  /** The command line that produced the report. */
+  command: string;
+  seconds: number;
+  localWrite: LocalWriteResult;
+  localFlush: FlushCostPoint[];
+  localRead: LocalReadPoint[];
+  redisWrite: RedisWriteResult;
+  redisScale: RedisScaleResult;
+  s3: S3Run[];
+}
