@@ -5,6 +5,6 @@ export default defineProject({
     name: 'bench',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // The quick-mode test runs dist/run.js in a child process: build it first.
-    globalSetup: ['./test/build-once.ts'],
+    globalSetup: ['../scripts/vitest-build-if-stale.ts'],
   },
 });

@@ -5,6 +5,6 @@ export default defineProject({
     name: 'storage-local',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // Child processes in test/ run the built package: build it first.
-    globalSetup: ['./test/build-once.ts'],
+    globalSetup: ['../../scripts/vitest-build-if-stale.ts'],
   },
 });

@@ -2,9 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const PKG = fileURLToPath(new URL('..', import.meta.url));
+import type { TestProject } from 'vitest/node';
 
 function mtime(path: string): number {
   try {
@@ -15,13 +13,14 @@ function mtime(path: string): number {
 }
 
 /**
- * vitest global setup: the child processes the tests spawn import
- * ../dist/index.js, which must match the source under test. When any source
+ * vitest global setup for packages whose tests spawn child processes that
+ * import the package's dist/, which must match the source under test. When any source
  * file is newer than its output in dist/ (or that is missing), compile it; otherwise leave
  * dist/ alone (other packages' tests may be reading it). A failed build fails
  * the run loudly.
  */
-export default function setup(): void {
+export default function setup(project: TestProject): void {
+  const PKG = project.config.root;
   const src = join(PKG, 'src');
   const stale = readdirSync(src)
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
