@@ -41,7 +41,15 @@ async function install(dependencies: Record<string, string>): Promise<void> {
   // hoist=false: strict isolation (by default pnpm also hoists every package
   // into .pnpm/node_modules, where core could see it).
   await pnpm(
-    ['install', '--prefer-offline', '--config.hoist=false', '--config.confirmModulesPurge=false'],
+    // --no-frozen-lockfile: pnpm freezes the lockfile when CI is set, and the
+    // second install adds dependencies to this throwaway workspace.
+    [
+      'install',
+      '--prefer-offline',
+      '--no-frozen-lockfile',
+      '--config.hoist=false',
+      '--config.confirmModulesPurge=false',
+    ],
     root,
   );
 }

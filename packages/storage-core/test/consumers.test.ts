@@ -113,6 +113,7 @@ describe('installed consumers', () => {
         ...PNPM.slice(1),
         'install',
         '--offline',
+        '--no-frozen-lockfile', // pnpm freezes the lockfile when CI is set
         '--config.hoist=false',
         '--config.confirmModulesPurge=false',
       ],
