@@ -195,7 +195,7 @@ export function renderReport(
       ['write', 'ms', 'lines/s', 'ours is'],
       [
         [
-          'ours: `RedisStorage` (fenced XADD via EVALSHA)',
+          'ours: `RedisStorage` (MULTI: fence script + explicit-ID XADDs)',
           num(rw.ours, 1),
           lps(rw.lines, rw.ours),
           '—',

@@ -64,7 +64,7 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
     note:
       redisVsLimit <= 1.5
         ? ''
-        : 'RedisStorage does more than the limit: opening takes the writer lease and fences earlier writers (a Lua script), and each flush runs a Lua script (EVALSHA) that checks the lease and the flush sequence before its XADD, so a retried flush cannot append twice and a second writer is refused; the limit has no such guard. Compare the steady-state cost per flush in the Redis section.',
+        : 'RedisStorage does more than the limit: opening takes the writer lease and fences earlier writers (a Lua script), and each flush is one MULTI/EXEC with a Lua script that checks the lease and the flush sequence plus XADDs with explicit IDs, so a retried flush cannot append twice and a second writer is refused; the limit has no such guard. Compare the steady-state cost per flush in the Redis section.',
   });
   const objectRun = r.s3.find((x) => x.server === 'moto' && x.name.startsWith('object'));
   if (objectRun) {

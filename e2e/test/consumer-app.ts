@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 import { node } from './run.js';
 
 /**
@@ -59,6 +59,18 @@ probe(process.argv[2]).then(
 `;
 
 /** What {@link runProbes} reports for one scheme. */
+/** The packed tarball of `name` (packed once by the global setup). */
+export function tgz(name: string): string {
+  const path = inject('tarballs')[name];
+  if (!path) throw new Error(`${name} was not packed`);
+  return path;
+}
+
+/** `true` for the package name of an S3 or Redis client (what core + local must not pull in). */
+export function isClient(name: string): boolean {
+  return name === 'ioredis' || name.startsWith('@aws-sdk/') || name === 'redis';
+}
+
 export interface SchemeResult {
   ctor?: string;
   lines?: string[];

@@ -1,25 +1,20 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectLocalWorks,
   expectMissing,
   installedNames,
+  isClient,
   outsideRepo,
   runProbes,
+  tgz,
   writeApp,
 } from './consumer-app.js';
 import { npm } from './run.js';
 
 // A user's npm project (flat node_modules), outside the repository, installing
 // the packed tarballs exactly as it would install them from the registry.
-const tarballs = inject('tarballs');
-const tgz = (name: string): string => {
-  const path = tarballs[name];
-  if (!path) throw new Error(`${name} was not packed`);
-  return path;
-};
-const isClient = (n: string) => n === 'ioredis' || n.startsWith('@aws-sdk/') || n === 'redis';
 
 let app = '';
 beforeAll(async () => {

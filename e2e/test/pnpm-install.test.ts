@@ -1,12 +1,14 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectLocalWorks,
   expectMissing,
   installedNames,
+  isClient,
   outsideRepo,
   runProbes,
+  tgz,
   writeApp,
 } from './consumer-app.js';
 import { node, pnpm } from './run.js';
@@ -15,13 +17,6 @@ import { node, pnpm } from './run.js';
 // Core's real folder is in the root's node_modules/.pnpm, from where walking up
 // never reaches the app's node_modules: core alone cannot see the backends, so
 // auto-import must resolve from the application.
-const tarballs = inject('tarballs');
-const tgz = (name: string): string => {
-  const path = tarballs[name];
-  if (!path) throw new Error(`${name} was not packed`);
-  return path;
-};
-const isClient = (n: string) => n === 'ioredis' || n.startsWith('@aws-sdk/') || n === 'redis';
 
 let root = '';
 let app = '';
