@@ -38,6 +38,12 @@ export class StorageError extends Error {
   readonly code: string;
   /** The checkpoint's location, credentials redacted. */
   readonly uri: string | undefined;
+  /**
+   * `true` when trying again later may succeed without changing anything
+   * (the server was unreachable, restarting or throttling). The data of a
+   * failed flush is kept either way.
+   */
+  readonly retryable: boolean = false;
 
   constructor(message: string, options: StorageErrorOptions = {}) {
     const rawUri = options.uri;
@@ -77,6 +83,43 @@ export class StorageError extends Error {
  */
 export class InvalidUriError extends StorageError {
   static override readonly code: string = 'ERR_YOINK_INVALID_URI';
+}
+
+/**
+ * An option has an unknown name (the message suggests the nearest known one),
+ * a value of the wrong type or out of range, or contradicts the URI. Thrown
+ * when the storage is created, never later.
+ */
+export class InvalidOptionError extends StorageError {
+  static override readonly code: string = 'ERR_YOINK_INVALID_OPTION';
+}
+
+/**
+ * The server could not be reached, or kept failing (restarting, throttling,
+ * 5xx) past the backend's retry budget. `retryable` is `true`: the data of a
+ * failed flush is kept, and a later `flush()` may succeed.
+ */
+export class StorageUnavailableError extends StorageError {
+  static override readonly code: string = 'ERR_YOINK_UNAVAILABLE';
+  override readonly retryable: boolean = true;
+}
+
+/**
+ * The server refused the credentials or a permission (access denied, an ACL
+ * refusal). The message names the permission that is missing.
+ */
+export class StoragePermissionError extends StorageError {
+  static override readonly code: string = 'ERR_YOINK_PERMISSION';
+}
+
+/**
+ * The server does not enforce the conditional writes the backend relies on to
+ * refuse a second writer (an S3-compatible endpoint that ignores `If-Match` /
+ * `If-None-Match`, or answers `NotImplemented` to them). Nothing was written.
+ * The message names the endpoint and the explicit opt-out.
+ */
+export class ConditionalWritesUnsupportedError extends StorageError {
+  static override readonly code: string = 'ERR_YOINK_CONDITIONS_UNSUPPORTED';
 }
 
 /** `write()` or `flush()` was called after `close()`. */

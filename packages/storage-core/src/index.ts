@@ -9,12 +9,16 @@ export {
   BackendLoadError,
   BackendNotInstalledError,
   ConcurrentWriterError,
+  ConditionalWritesUnsupportedError,
   describeCause,
+  InvalidOptionError,
   InvalidUriError,
   SchemeAlreadyRegisteredError,
   StorageClosedError,
   StorageError,
   type StorageErrorOptions,
+  StoragePermissionError,
+  StorageUnavailableError,
 } from './errors.js';
 export { MemoryStorage, type MemoryStorageOptions } from './memory-storage.js';
 export { redactUri, scrubSecrets } from './redact.js';
