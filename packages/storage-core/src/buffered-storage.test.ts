@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { BufferedStorage, type OpenResult } from './buffered-storage.js';
 import { ConcurrentWriterError, StorageClosedError, StorageError } from './errors.js';
@@ -72,6 +74,57 @@ describe('BufferedStorage', () => {
     expect(s.opens).toBe(2);
   });
 
+  it('flush() persists a write that was called before it but not awaited (first write)', async () => {
+    const s = new ScriptedStorage('test://a');
+    const w = s.write('x\n'); // not awaited: the storage has not opened yet
+    await s.flush();
+    expect(s.persisted.join('')).toBe('x\n');
+    await w;
+  });
+
+  it('close() persists unawaited writes and releases after them', async () => {
+    const s = new ScriptedStorage('test://a');
+    const writes = [s.write('a\n'), s.write('b\n')];
+    await s.close();
+    expect(s.persisted.join('')).toBe('a\nb\n');
+    expect(s.released).toBe(1);
+    expect(s.opens).toBe(1);
+    await Promise.all(writes);
+  });
+
+  it('a flush() called while a full buffer waits persists the waiting write too', async () => {
+    const s = new ScriptedStorage('test://a', { maxBufferBytes: 4 });
+    await s.write('abcd');
+    const w = s.write('e'); // backpressure: waits for a flush of 'abcd'
+    const f = s.flush(); // called after the write: must include 'e'
+    await Promise.all([w, f]);
+    expect(s.persisted.join('')).toBe('abcde');
+  });
+
+  it('writes called while opening keep their order with later writes', async () => {
+    const s = new ScriptedStorage('test://a');
+    const calls = [];
+    for (let i = 0; i < 5; i++) calls.push(s.write(`${i}`));
+    calls.push(s.flush());
+    calls.push(s.write('5'));
+    await Promise.all(calls);
+    await s.flush();
+    expect(s.persisted.join('')).toBe('012345');
+  });
+
+  it('a write whose open fails rejects and takes nothing; the writes queued behind it open again', async () => {
+    const s = new ScriptedStorage('test://a');
+    s.openFailures = 1;
+    const a = s.write('a\n');
+    const b = s.write('b\n');
+    const f = s.flush();
+    await expect(a).rejects.toThrow('open failed');
+    await b;
+    await f;
+    expect(s.persisted.join('')).toBe('b\n');
+    expect(s.opens).toBe(2);
+  });
+
   it('bounds the buffer: a full buffer is flushed before more is accepted', async () => {
     const s = new ScriptedStorage('test://a', { maxBufferBytes: 10 });
     await s.write('12345');
@@ -80,6 +133,29 @@ describe('BufferedStorage', () => {
     await s.write('x');
     expect(s.persistCalls).toEqual(['1234567890']);
     expect(s.bufferedBytes).toBe(1);
+  });
+
+  it('keeps memory within a small multiple of maxBufferBytes, however small the writes', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const bound = 8 * 1024 * 1024;
+    const s = new ScriptedStorage('test://a', { maxBufferBytes: bound });
+    s.tornTail = false;
+    // Open without writing anything yet, so every write below takes the fast path.
+    return s.write('').then(() => {
+      const source = 'abcdefghijklmnopqrstuvwxyz'.repeat(40);
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      // 2-byte writes, each a distinct string (as a crawler's would be), up to the bound.
+      for (let i = 0; i < bound / 2 - 1; i++) {
+        const at = i % 1000;
+        void s.write(source.slice(at, at + 2));
+      }
+      gc();
+      const grown = process.memoryUsage().heapUsed - before;
+      expect(s.bufferedBytes).toBe(bound - 2);
+      expect(grown).toBeLessThan(3 * bound);
+    });
   });
 
   it('counts the bound in UTF-8 bytes', async () => {
@@ -196,6 +272,18 @@ describe('BufferedStorage', () => {
     expect(s.released).toBe(1);
     await s.close(); // idempotent from now on
     await expect(s.write('x')).rejects.toBeInstanceOf(StorageClosedError);
+  });
+
+  it('a flush between the halves of a surrogate pair keeps the character whole', async () => {
+    const s = new ScriptedStorage('test://a');
+    await s.write('a\uD83C'); // the first half of 🎉
+    await s.flush();
+    await s.write('\uDF89\n');
+    await s.flush();
+    expect(s.persisted).toEqual(['a', '\uD83C\uDF89\n']);
+    await s.write('\uD83C');
+    await s.close(); // close() persists what is left, whole or not
+    expect(s.persisted.at(-1)).toBe('\uD83C');
   });
 
   it('read() splits the persisted chunks into lines', async () => {

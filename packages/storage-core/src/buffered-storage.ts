@@ -66,7 +66,10 @@ export abstract class BufferedStorage extends CheckpointStorage {
   #state: State = 'open';
   #opened: Promise<void> | undefined;
   #tornTailHandled = false;
-  #flushChain: Promise<void> = Promise.resolve();
+  /** Flushes and waiting writes, one at a time, in call order. */
+  #chain: Promise<void> = Promise.resolve();
+  /** Writes queued on #chain and not yet buffered: later writes must queue behind them. */
+  #queuedWrites = 0;
   #closing: Promise<void> | undefined;
   readonly #maxBufferBytes: number;
 
@@ -121,11 +124,12 @@ export abstract class BufferedStorage extends CheckpointStorage {
   }
 
   write(data: string): Promise<void> {
-    // The common case (open, opened, room in the buffer) needs no async
-    // function frame: buffer the data and return a settled promise.
+    // The common case (open, opened, nothing queued ahead, room in the buffer)
+    // needs no async function frame: buffer the data and return a settled promise.
     if (
       this.#state === 'open' &&
       this.#tornTailHandled &&
+      this.#queuedWrites === 0 &&
       typeof data === 'string' &&
       !this.#buffer.atLeast(this.#maxBufferBytes)
     ) {
@@ -135,19 +139,31 @@ export abstract class BufferedStorage extends CheckpointStorage {
     return this.#writeSlow(data);
   }
 
-  async #writeSlow(data: string): Promise<void> {
-    this.#assertOpen('write');
+  /**
+   * A write that must wait (for the open, or for room in the buffer) takes its
+   * place in the same queue as flushes, when it is called: a `flush()` or
+   * `close()` called after it runs after it, so it persists this data whether
+   * or not the caller awaited the write.
+   */
+  #writeSlow(data: string): Promise<void> {
+    if (this.#state !== 'open') return Promise.reject(this.#closedError('write'));
     if (typeof data !== 'string') {
-      throw new TypeError(`write() takes a string, got ${typeof data}`);
+      return Promise.reject(new TypeError(`write() takes a string, got ${typeof data}`));
     }
-    if (this.#opened === undefined || !this.#tornTailHandled) await this.#ensureOpen();
-    if (this.#buffer.atLeast(this.#maxBufferBytes)) {
-      // Backpressure: empty the buffer before accepting more. If that fails,
-      // this write rejects and its data is not taken (the buffered data is kept).
-      await this.flush();
-      this.#assertOpen('write');
-    }
-    if (data.length > 0) this.#buffer.push(data);
+    this.#queuedWrites += 1;
+    const run = this.#enqueue(async () => {
+      try {
+        // If the open fails, this write rejects and none of its data is taken.
+        if (this.#opened === undefined || !this.#tornTailHandled) await this.#ensureOpen();
+        // Backpressure: empty the buffer before accepting more. If that fails,
+        // this write rejects and its data is not taken (the buffered data is kept).
+        if (this.#buffer.atLeast(this.#maxBufferBytes)) await this.#flushOnce();
+        if (data.length > 0) this.#buffer.push(data);
+      } finally {
+        this.#queuedWrites -= 1;
+      }
+    });
+    return run;
   }
 
   flush(): Promise<void> {
@@ -170,7 +186,7 @@ export abstract class BufferedStorage extends CheckpointStorage {
     this.#state = 'closing';
     this.#closing = (async () => {
       try {
-        await this.#enqueueFlush();
+        await this.#enqueue(() => this.#flushOnce(true));
       } catch (e) {
         if (ConcurrentWriterError.isInstance(e)) {
           // Another writer owns the checkpoint: no retry can deliver this data
@@ -229,16 +245,29 @@ export abstract class BufferedStorage extends CheckpointStorage {
   }
 
   #enqueueFlush(): Promise<void> {
-    const run = this.#flushChain.then(() => this.#flushOnce());
+    return this.#enqueue(() => this.#flushOnce());
+  }
+
+  #enqueue(step: () => Promise<void>): Promise<void> {
+    const run = this.#chain.then(step);
     // Keep the chain alive after a failure; the caller still sees the rejection.
-    this.#flushChain = run.catch(() => {});
+    this.#chain = run.catch(() => {});
     return run;
   }
 
-  async #flushOnce(): Promise<void> {
+  async #flushOnce(final = false): Promise<void> {
     if (this.#buffer.length === 0) return;
     if (this.#opened === undefined || !this.#tornTailHandled) await this.#ensureOpen();
-    const data = this.#buffer.take();
+    let data = this.#buffer.take();
+    const last = data.charCodeAt(data.length - 1);
+    if (!final && last >= 0xd800 && last <= 0xdbff) {
+      // A high surrogate whose low half has not been written yet: UTF-8 cannot
+      // encode half a character, so it waits for the next write (close() then
+      // persists it as it is, which UTF-8 turns into U+FFFD).
+      this.#buffer.unshift(data.slice(-1), 3);
+      data = data.slice(0, -1);
+      if (data.length === 0) return;
+    }
     try {
       await this.persist(data);
     } catch (e) {

@@ -7,7 +7,8 @@ import { ConcurrentWriterError, InvalidUriError } from './errors.js';
 import type { Chunk } from './split-lines.js';
 
 interface MemoryStore {
-  chunks: string[];
+  /** UTF-8, like every real backend: lone surrogates become U+FFFD on the way in. */
+  chunks: Uint8Array[];
   writer: MemoryStorage | undefined;
 }
 
@@ -92,7 +93,7 @@ export class MemoryStorage extends BufferedStorage {
     }
     store.writer = this;
     const last = store.chunks.at(-1);
-    return { tornTail: last !== undefined && !last.endsWith('\n') };
+    return { tornTail: last !== undefined && last[last.length - 1] !== 0x0a };
   }
 
   protected override async persist(data: string): Promise<void> {
@@ -102,7 +103,7 @@ export class MemoryStorage extends BufferedStorage {
         uri: this.uri,
       });
     }
-    store.chunks.push(data);
+    if (data.length > 0) store.chunks.push(Buffer.from(data, 'utf8'));
   }
 
   protected override async *readChunks(): AsyncGenerator<Chunk> {
@@ -110,7 +111,7 @@ export class MemoryStorage extends BufferedStorage {
     if (!store) return;
     // Snapshot the length: data appended while reading is not promised.
     const n = store.chunks.length;
-    for (let i = 0; i < n; i++) yield store.chunks[i] as string;
+    for (let i = 0; i < n; i++) yield store.chunks[i] as Uint8Array;
   }
 
   override async exists(): Promise<boolean> {

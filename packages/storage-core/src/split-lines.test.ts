@@ -69,6 +69,15 @@ describe('splitLines', () => {
     expect(await lines([Uint8Array.of(0, 0, 0x0a, 0xff, 0x61)])).toEqual(['\0\0', '\uFFFDa']);
   });
 
+  it('keeps a UTF-8 byte order mark: bytes are bytes', async () => {
+    const bom = Uint8Array.of(0xef, 0xbb, 0xbf);
+    expect(await lines([bom, new TextEncoder().encode('{"a":1}\n')])).toEqual(['\uFEFF{"a":1}']);
+    expect(await lines([Uint8Array.of(0xef), Uint8Array.of(0xbb, 0xbf, 0x61)])).toEqual([
+      '\uFEFFa',
+    ]);
+    expect(await lines(['\uFEFFa\n'])).toEqual(['\uFEFFa']);
+  });
+
   it('reads from async iterables', async () => {
     async function* gen(): AsyncGenerator<Chunk> {
       yield 'a\nb';

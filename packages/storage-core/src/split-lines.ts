@@ -23,7 +23,9 @@ export type Chunk = Uint8Array | string;
 export async function* splitLines(
   source: AsyncIterable<Chunk> | Iterable<Chunk>,
 ): AsyncGenerator<string, void, undefined> {
-  const decoder = new TextDecoder('utf-8');
+  // ignoreBOM: a byte order mark is content like any other bytes (read()
+  // returns exactly what was written), not something to strip.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   // The unfinished line, kept as parts so a long line costs O(length) to build.
   let parts: string[] = [];
   let pending = false;

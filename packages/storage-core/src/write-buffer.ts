@@ -1,3 +1,6 @@
+/** How many small parts are joined into one (see {@link WriteBuffer}). */
+const COMPACT_EVERY = 256;
+
 /**
  * The strings written since the last flush, and their size in UTF-8 bytes.
  *
@@ -6,10 +9,17 @@
  * needed once `3 × characters` could reach the bound. Each part is counted at
  * most once.
  *
+ * Memory: a small string costs V8 a header and an array slot (~24 bytes) on
+ * top of its characters, so millions of 2-byte writes would cost 16× their
+ * size. Every {@link COMPACT_EVERY} parts the newest ones are joined into one
+ * flat string, which keeps the overhead per written byte small.
+ *
  * @internal
  */
 export class WriteBuffer {
   #parts: string[] = [];
+  /** Parts before this index were joined already (or counted): never re-joined. */
+  #compactFrom = 0;
   /** `#parts[0 .. #countedParts)` are included in `#countedBytes`. */
   #countedParts = 0;
   #countedBytes = 0;
@@ -22,14 +32,27 @@ export class WriteBuffer {
 
   /** Appends a part. */
   push(data: string): void {
-    this.#parts.push(data);
+    const n = this.#parts.push(data);
     this.#uncountedChars += data.length;
+    if (n - this.#compactFrom >= COMPACT_EVERY) this.#compact();
+  }
+
+  /** Joins the parts pushed since the last compaction into one flat string. */
+  #compact(): void {
+    const parts = this.#parts;
+    const from = Math.max(this.#compactFrom, this.#countedParts);
+    if (parts.length - from > 1) {
+      const joined = parts.splice(from).join('');
+      parts.push(joined);
+    }
+    this.#compactFrom = parts.length;
   }
 
   /** Puts a part back at the front (a failed flush's data, a fresh-line `\n`). */
   unshift(data: string, bytes: number = Buffer.byteLength(data, 'utf8')): void {
     this.#parts.unshift(data);
     this.#countedParts += 1;
+    this.#compactFrom += 1;
     this.#countedBytes += bytes;
   }
 
@@ -60,6 +83,7 @@ export class WriteBuffer {
   /** Drops everything buffered. */
   clear(): void {
     this.#parts = [];
+    this.#compactFrom = 0;
     this.#countedParts = 0;
     this.#countedBytes = 0;
     this.#uncountedChars = 0;

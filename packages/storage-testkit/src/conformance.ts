@@ -159,6 +159,26 @@ export function describeConformance<S extends CheckpointStorageLike>(
       expect(await readAll(loc)).toEqual([line, line]);
     });
 
+    it('returns exactly what was written: a byte order mark at the start is kept', {
+      timeout,
+    }, async () => {
+      const loc = location('bom');
+      const s = await open(loc);
+      await s.write('\uFEFF{"a":1}\n{"b":2}\n');
+      await s.close();
+      expect(await readAll(loc)).toEqual(['\uFEFF{"a":1}', '{"b":2}']);
+    });
+
+    it('stores text as UTF-8: a lone surrogate comes back as U+FFFD', {
+      timeout,
+    }, async () => {
+      const loc = location('surrogate');
+      const s = await open(loc);
+      await s.write('a\uD800b\n\uDC00\n');
+      await s.close();
+      expect(await readAll(loc)).toEqual(['a\uFFFDb', '\uFFFD']);
+    });
+
     it(`stores a ${bigLineBytes} byte line`, { timeout }, async () => {
       const loc = location('big-line');
       const s = await open(loc);
@@ -209,6 +229,34 @@ export function describeConformance<S extends CheckpointStorageLike>(
       await Promise.all(calls);
       await s.close();
       expect(await readAll(loc)).toEqual(expected);
+    });
+
+    it('flush() persists writes called before it, even when they were not awaited', {
+      timeout,
+    }, async () => {
+      const loc = location('unawaited-flush');
+      const s = await open(loc);
+      // The storage has not opened yet: these writes are still in flight.
+      const writes = [s.write('x\n'), s.write('y\n')];
+      await s.flush();
+      expect(await readAll(loc)).toEqual(['x', 'y']);
+      await Promise.all(writes);
+    });
+
+    it('close() persists writes called before it, even when they were not awaited', {
+      timeout,
+    }, async () => {
+      const loc = location('unawaited-close');
+      const s = await open(loc);
+      const writes = [s.write('x\n'), s.write('y\n')];
+      await s.close();
+      await Promise.all(writes);
+      expect(await readAll(loc)).toEqual(['x', 'y']);
+      // Nothing is held after close(): another instance can write at once.
+      const next = await open(loc);
+      await next.write('z\n');
+      await next.close();
+      expect(await readAll(loc)).toEqual(['x', 'y', 'z']);
     });
 
     it('a flush() waits for data written before it, even during another flush', {

@@ -8,21 +8,35 @@ import {
   splitLines,
 } from '@yoink/storage-core';
 
-const server = new Map<string, string[]>();
+// Like a real server, it stores UTF-8 bytes.
+const server = new Map<string, Buffer[]>();
 
 export class SketchStorage extends CheckpointStorage {
   #closed = false;
   #first = true;
+  /** A high surrogate that ended the last write: its pair may come with the next one. */
+  #pendingHigh = '';
   constructor(readonly key: string) {
     super();
   }
   async write(data: string): Promise<void> {
     if (this.#closed) throw new StorageClosedError('write after close', { uri: this.key });
+    let text = this.#pendingHigh + data;
+    this.#pendingHigh = '';
+    const lastUnit = text.charCodeAt(text.length - 1);
+    if (lastUnit >= 0xd800 && lastUnit <= 0xdbff) {
+      this.#pendingHigh = text.slice(-1);
+      text = text.slice(0, -1);
+    }
+    this.#append(text);
+  }
+  #append(text: string): void {
     const list = server.get(this.key) ?? [];
     // Contract rule 3: the first append of an instance starts a fresh line.
-    if (this.#first && list.length > 0 && !list.at(-1)?.endsWith('\n')) list.push('\n');
+    const last = list.at(-1);
+    if (this.#first && last !== undefined && last.at(-1) !== 0x0a) list.push(Buffer.from('\n'));
     this.#first = false;
-    list.push(data);
+    list.push(Buffer.from(text, 'utf8'));
     server.set(this.key, list);
   }
   async *read(): AsyncGenerator<string> {
@@ -33,8 +47,12 @@ export class SketchStorage extends CheckpointStorage {
   }
   async flush(): Promise<void> {
     if (this.#closed) throw new StorageClosedError('flush after close', { uri: this.key });
+    if (this.#pendingHigh) this.#append(this.#pendingHigh);
+    this.#pendingHigh = '';
   }
   async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush();
     this.#closed = true;
   }
 }
