@@ -214,10 +214,6 @@ export abstract class BufferedStorage extends CheckpointStorage {
 
   // ---- internals ----------------------------------------------------------
 
-  #assertOpen(op: string): void {
-    if (this.#state !== 'open') throw this.#closedError(op);
-  }
-
   #closedError(op: string): StorageClosedError {
     return new StorageClosedError(
       `${op}() after close() on ${this.uri}: create a new storage to write again`,
