@@ -1,8 +1,14 @@
+import { inspect } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { BufferedStorage, type OpenResult } from './buffered-storage.js';
-import { ConcurrentWriterError, StorageClosedError, StorageError } from './errors.js';
+import {
+  ConcurrentWriterError,
+  InvalidOptionError,
+  StorageClosedError,
+  StorageError,
+} from './errors.js';
 import type { Chunk } from './split-lines.js';
 
 /** A backend whose I/O the test scripts: it records persists and can fail on demand. */
@@ -300,6 +306,29 @@ describe('BufferedStorage', () => {
   it('rejects a non-string write and a bad buffer bound', async () => {
     const s = new ScriptedStorage('test://a');
     await expect(s.write(42 as unknown as string)).rejects.toThrow(TypeError);
-    expect(() => new ScriptedStorage('test://a', { maxBufferBytes: 0 })).toThrow(StorageError);
+    expect(() => new ScriptedStorage('test://a', { maxBufferBytes: 0 })).toThrow(
+      InvalidOptionError,
+    );
+  });
+
+  it('shows only the redacted URI in uri, inspect, JSON and toString', async () => {
+    const s = new ScriptedStorage('test://user:pa/ss@host/x?token=t0k3n');
+    await s.write('a\n');
+    const outputs = [
+      s.uri,
+      inspect(s, { depth: 10, showHidden: true }),
+      JSON.stringify(s),
+      String(s),
+      inspect({ wrapper: s }, { depth: 10 }),
+    ];
+    for (const out of outputs) {
+      expect(out).not.toContain('pa/ss');
+      expect(out).not.toContain('t0k3n');
+      expect(out).toContain('test://user:***@host/x');
+    }
+    expect(JSON.parse(JSON.stringify(s))).toEqual({
+      backend: 'ScriptedStorage',
+      uri: 'test://user:***@host/x?token=***',
+    });
   });
 });

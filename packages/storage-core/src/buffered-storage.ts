@@ -1,5 +1,6 @@
 import { CheckpointStorage } from './checkpoint-storage.js';
-import { ConcurrentWriterError, StorageClosedError, StorageError } from './errors.js';
+import { ConcurrentWriterError, InvalidOptionError, StorageClosedError } from './errors.js';
+import { redactUri } from './redact.js';
 import { type Chunk, splitLines } from './split-lines.js';
 import { WriteBuffer } from './write-buffer.js';
 
@@ -60,8 +61,13 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * ```
  */
 export abstract class BufferedStorage extends CheckpointStorage {
-  /** The location, for error messages (redacted when errors are built). */
+  /**
+   * The checkpoint's location with credentials redacted: safe to log. (The
+   * URI as given is kept private; `inspect`, `toJSON` and `toString` show
+   * this one.)
+   */
   readonly uri: string;
+  readonly #rawUri: string;
   readonly #buffer = new WriteBuffer();
   #state: State = 'open';
   #opened: Promise<void> | undefined;
@@ -75,14 +81,40 @@ export abstract class BufferedStorage extends CheckpointStorage {
 
   constructor(uri: string, options: BufferedStorageOptions = {}) {
     super();
-    this.uri = uri;
+    this.#rawUri = uri;
+    this.uri = redactUri(uri);
     const max = options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES;
-    if (!Number.isFinite(max) || max <= 0) {
-      throw new StorageError(`maxBufferBytes must be a positive number, got ${String(max)}`, {
-        uri,
-      });
+    if (typeof max !== 'number' || !Number.isFinite(max) || max <= 0) {
+      throw new InvalidOptionError(
+        `maxBufferBytes must be a positive number, got ${String(max)} (for ${this.uri})`,
+        { uri },
+      );
     }
     this.#maxBufferBytes = max;
+  }
+
+  /**
+   * The URI as given, credentials included: for the backend's own use (a
+   * connection, scrubbing a client's error with `{ uri: this.rawUri }`).
+   * Never print it.
+   */
+  protected get rawUri(): string {
+    return this.#rawUri;
+  }
+
+  /** `util.inspect` / `console.log`: the class and the redacted URI, nothing else. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `${this.constructor.name} { uri: ${JSON.stringify(this.uri)}, closed: ${this.closed} }`;
+  }
+
+  /** `JSON.stringify`: the backend's class and the redacted URI. */
+  toJSON(): { backend: string; uri: string } {
+    return { backend: this.constructor.name, uri: this.uri };
+  }
+
+  /** `ClassName(redacted URI)`. */
+  override toString(): string {
+    return `${this.constructor.name}(${this.uri})`;
   }
 
   // ---- the backend's part -------------------------------------------------

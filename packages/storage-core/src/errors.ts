@@ -177,23 +177,33 @@ export class SchemeAlreadyRegisteredError extends StorageError {
 
 /**
  * Client libraries sometimes echo the connection string in their errors; the
- * cause is printed with the error (`console.error`, `util.inspect`), so scrub
- * the URI's secrets from its message and stack, down the cause chain.
+ * cause is printed with the error (`console.error`, `util.inspect` print its
+ * own properties too, such as a `TypeError`'s `input`), so scrub the URI's
+ * secrets from every string property of every error down the cause chain
+ * (and in an `AggregateError`'s `errors`).
  */
 function scrubCause(cause: unknown, uri: string | undefined): void {
-  let c = cause;
-  for (let depth = 0; uri && depth < 5 && c instanceof Error; depth++) {
-    try {
-      const message = scrubSecrets(c.message, uri);
-      if (message !== c.message) c.message = message;
-      if (typeof c.stack === 'string') {
-        const stack = scrubSecrets(c.stack, uri);
-        if (stack !== c.stack) c.stack = stack;
+  if (!uri) return;
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [cause];
+  while (queue.length > 0 && seen.size < 20) {
+    const c = queue.shift();
+    if (typeof c !== 'object' || c === null || seen.has(c)) continue;
+    seen.add(c);
+    for (const name of Object.getOwnPropertyNames(c)) {
+      try {
+        const value = (c as Record<string, unknown>)[name];
+        if (typeof value === 'string') {
+          const scrubbed = scrubSecrets(value, uri);
+          if (scrubbed !== value) (c as Record<string, unknown>)[name] = scrubbed;
+        } else if (name === 'cause' || name === 'errors') {
+          if (Array.isArray(value)) queue.push(...value);
+          else queue.push(value);
+        }
+      } catch {
+        // A frozen or exotic error: leave that property.
       }
-    } catch {
-      // A frozen or exotic error: leave it.
     }
-    c = c.cause;
   }
 }
 

@@ -1,7 +1,7 @@
+export { type BackendRegistration, registerBackend } from './backend-kit.js';
 export {
   BufferedStorage,
   type BufferedStorageOptions,
-  DEFAULT_MAX_BUFFER_BYTES,
   type OpenResult,
 } from './buffered-storage.js';
 export { CheckpointStorage, type CheckpointStorageLike } from './checkpoint-storage.js';
@@ -21,13 +21,26 @@ export {
   StorageUnavailableError,
 } from './errors.js';
 export { MemoryStorage, type MemoryStorageOptions } from './memory-storage.js';
-export { redactUri, scrubSecrets } from './redact.js';
+export {
+  BUFFERED_OPTIONS,
+  checkUri,
+  decodeComponent,
+  defineOptions,
+  type OptionSchema,
+  type OptionSpec,
+  type OptionsKit,
+  type ParseOptionsInput,
+  queryPairs,
+} from './options.js';
+export { MAX_URI_LENGTH, redactUri, scrubSecrets } from './redact.js';
 export { type Chunk, splitLines } from './split-lines.js';
 export {
-  packagesForScheme,
+  type OptionsForScheme,
   type RegisterOptions,
+  type SchemeOf,
   StorageFactory,
+  type StorageFactoryConfig,
   type StorageFactoryFunction,
   type StorageOptions,
+  type StorageSchemes,
 } from './storage-factory.js';
-export { isPlainPath, schemeOf } from './uri.js';

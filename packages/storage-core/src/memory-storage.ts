@@ -4,6 +4,7 @@ import {
   type OpenResult,
 } from './buffered-storage.js';
 import { ConcurrentWriterError, InvalidUriError } from './errors.js';
+import { BUFFERED_OPTIONS, checkUri, defineOptions, queryPairs } from './options.js';
 import type { Chunk } from './split-lines.js';
 
 interface MemoryStore {
@@ -26,6 +27,8 @@ function stores(): Map<string, MemoryStore> {
 
 /** Options of {@link MemoryStorage}. */
 export interface MemoryStorageOptions extends BufferedStorageOptions {}
+
+const OPTIONS = defineOptions<MemoryStorageOptions>({ ...BUFFERED_OPTIONS });
 
 /**
  * An in-process checkpoint for tests and examples, at `memory://name`.
@@ -50,16 +53,27 @@ export class MemoryStorage extends BufferedStorage {
 
   /**
    * @param uri `memory://name` or a bare name.
-   * @throws {InvalidUriError} when the name is empty.
+   * @param options See {@link MemoryStorageOptions}.
+   * @throws {InvalidUriError} when the name is empty or the URI has a query.
+   * @throws {InvalidOptionError} for an unknown or invalid option.
    */
-  constructor(uri: string, options: MemoryStorageOptions = {}) {
-    const name = uri.replace(/^memory:(\/\/)?/i, '');
+  constructor(uri: string, options?: MemoryStorageOptions) {
+    checkUri(uri);
+    const full = /^memory:/i.test(uri) ? uri : `memory://${uri}`;
+    const parsed = OPTIONS.parse({
+      uri: full,
+      options,
+      query: queryPairs(full),
+      backend: 'MemoryStorage',
+    });
+    const q = full.indexOf('?');
+    const name = (q === -1 ? full : full.slice(0, q)).replace(/^memory:(\/\/)?/i, '');
     if (name === '') {
       throw new InvalidUriError(`A memory URI needs a name, as in memory://crawl-1 (got ${uri})`, {
         uri,
       });
     }
-    super(uri.includes(':') ? uri : `memory://${name}`, options);
+    super(full, parsed);
     this.name = name;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactUri, scrubSecrets } from './redact.js';
+import { MAX_URI_LENGTH, redactUri, scrubSecrets } from './redact.js';
 
 describe('redactUri', () => {
   it('masks the password and keeps the user', () => {
@@ -50,5 +50,106 @@ describe('scrubSecrets', () => {
   it('removes encoded and decoded forms', () => {
     const uri = 'redis://u:p%40ss@host';
     expect(scrubSecrets('bad password p@ss / p%40ss', uri)).toBe('bad password *** / ***');
+  });
+});
+
+describe('redactUri: passwords written without percent-encoding', () => {
+  it('masks a password that holds /, ?, # or @', () => {
+    expect(redactUri('redis://u:pa/ss@host:6379/0?key=k')).toBe('redis://u:***@host:6379/0?key=k');
+    expect(redactUri('redis://u:pa?ss@host:6379/0?key=k')).toBe('redis://u:***@host:6379/0?key=k');
+    expect(redactUri('redis://u:pa#ss@host/0?key=k')).toBe('redis://u:***@host/0?key=k');
+    expect(redactUri('redis://:p@ss/w#?rd@host')).toBe('redis://:***@host');
+    expect(redactUri('rediss://u:1234/56@host/0?key=k')).toBe('rediss://u:***@host/0?key=k');
+  });
+
+  it('does not mistake an @ in the path or query for userinfo', () => {
+    for (const uri of [
+      'redis://h:6379/0?key=a@b',
+      'redis://localhost/0?key=user@example.com',
+      's3://bucket/folder/a@b.jsonl',
+      's3://bucket/a:b@c.jsonl',
+      'file:///srv/a@b.jsonl',
+      '/abs/a@b.jsonl',
+    ]) {
+      expect(redactUri(uri), uri).toBe(uri);
+    }
+  });
+
+  it('masks userinfo inside a parameter value (S3 endpoint=), encoded or not', () => {
+    expect(redactUri('s3://b/k?endpoint=http://user:pass@minio:9000&region=x')).toBe(
+      's3://b/k?endpoint=http://user:***@minio:9000&region=x',
+    );
+    expect(
+      redactUri(`s3://b/k?endpoint=${encodeURIComponent('http://user:pa/ss@minio:9000')}`),
+    ).toBe(`s3://b/k?endpoint=${encodeURIComponent('http://user:***@minio:9000')}`);
+  });
+
+  it('masks every password, whatever its length', () => {
+    expect(redactUri('redis://u:a@h')).toBe('redis://u:***@h');
+    expect(redactUri('redis://u:ab@h?key=k')).toBe('redis://u:***@h?key=k');
+  });
+
+  it('does not print a URI longer than MAX_URI_LENGTH at all', () => {
+    const long = `redis://u:${'p'.repeat(MAX_URI_LENGTH)}@h`;
+    const out = redactUri(long);
+    expect(out).not.toContain('ppp');
+    expect(out).toContain(`${long.length}-character`);
+  });
+});
+
+describe('scrubSecrets: short and odd secrets', () => {
+  it('removes a 1- or 2-character password where it stands alone, not inside words', () => {
+    const uri = 'redis://u:ab@host';
+    expect(scrubSecrets("WRONGPASS for 'ab' (unreachable about ab)", uri)).toBe(
+      "WRONGPASS for '***' (unreachable about ***)",
+    );
+    expect(scrubSecrets('x=%/x', 'redis://u:%/@h')).toBe('x=***x');
+  });
+
+  it('replaces copies of the raw URI with the redacted one first', () => {
+    const uri = 'redis://u:pa/ss@h:1/0?key=k';
+    expect(scrubSecrets(`Invalid URL: ${uri}`, uri)).toBe('Invalid URL: redis://u:***@h:1/0?key=k');
+  });
+
+  it('scrubs userinfo from a parameter value', () => {
+    const uri = 's3://b/k?endpoint=http://user:s3cr3t@minio';
+    expect(scrubSecrets('connect to minio with s3cr3t failed', uri)).toBe(
+      'connect to minio with *** failed',
+    );
+  });
+});
+
+describe('redaction is linear in the input', () => {
+  // No wall-clock threshold: quadratic work shows as a growth ratio near 64
+  // for 8× the input, linear work near 8. Medians of several runs.
+  function cost(fn: () => void): number {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      fn();
+      times.push(performance.now() - t);
+    }
+    return times.sort((a, b) => a - b)[2] as number;
+  }
+
+  it('redactUri and scrubSecrets grow linearly on hostile input', () => {
+    const hostile = (n: number): string =>
+      `redis://u:${'?a'.repeat(n / 4)}@${'&b@'.repeat(n / 6)}/?${'?x'.repeat(n / 4)}`;
+    const small = hostile(128 * 1024);
+    const big = hostile(1024 * 1024);
+    cost(() => redactUri(small)); // warm-up
+    const ratio =
+      cost(() => {
+        redactUri(big.slice(0, MAX_URI_LENGTH));
+        scrubSecrets(big, big);
+      }) /
+      Math.max(
+        0.05,
+        cost(() => {
+          redactUri(small.slice(0, MAX_URI_LENGTH));
+          scrubSecrets(small, small);
+        }),
+      );
+    expect(ratio).toBeLessThan(24);
   });
 });

@@ -1,20 +1,172 @@
-const SECRET_PARAM = /pass|secret|token|credential|signature|sig$|^key$|apikey|api_key|auth/i;
-// `key` names a Redis key in our URIs, not a secret; everything else above is redacted.
-const NOT_SECRET = new Set(['key']);
+// Redaction of credentials in URIs and in text that may echo them.
+//
+// Everything here runs in linear time (character scans, no regular
+// expression that can backtrack over the input), because URIs may come from
+// untrusted input and every error message is redacted.
+
 const MASK = '***';
+
+/**
+ * The longest URI a checkpoint can have (characters). Longer input is refused
+ * by `StorageFactory.fromUri` and the backends with `InvalidUriError`, and
+ * {@link redactUri} does not print it at all.
+ */
+export const MAX_URI_LENGTH = 8192;
+
+/** Query parameter names whose value is a secret (`key` names a Redis key in our URIs, not a secret). */
+function isSecretParam(name: string): boolean {
+  const n = name.toLowerCase();
+  if (n === 'key') return false;
+  return (
+    n.includes('pass') ||
+    n.includes('secret') ||
+    n.includes('token') ||
+    n.includes('credential') ||
+    n.includes('signature') ||
+    n.endsWith('sig') ||
+    n.includes('apikey') ||
+    n.includes('api_key') ||
+    n.includes('auth') ||
+    n.includes('accesskey') ||
+    n.includes('access_key') ||
+    n.includes('connectionstring') ||
+    n.includes('sas')
+  );
+}
+
+function isAlpha(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+function isSchemeChar(c: number): boolean {
+  return isAlpha(c) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
+}
+
+function isAlnum(c: number): boolean {
+  return isAlpha(c) || (c >= 0x30 && c <= 0x39);
+}
+
+/** Where the parts of a URI with an authority (`scheme://…`) are. */
+interface UriParts {
+  /** Index just after `scheme://`. */
+  start: number;
+  /** Index of the `@` that ends the userinfo, or -1. */
+  at: number;
+  /** Index of the first `:` inside the userinfo, or -1. */
+  colon: number;
+}
+
+/** Length of `scheme://` at the start of `uri` (scheme of 2+ characters), or 0. */
+function authorityStart(uri: string): number {
+  if (uri.length < 4 || !isAlpha(uri.charCodeAt(0))) return 0;
+  let i = 1;
+  while (i < uri.length && isSchemeChar(uri.charCodeAt(i))) i++;
+  // A single letter before ":" is a Windows drive, not a scheme.
+  if (i < 2 || uri.charCodeAt(i) !== 0x3a) return 0;
+  if (uri.charCodeAt(i + 1) !== 0x2f || uri.charCodeAt(i + 2) !== 0x2f) return 0;
+  return i + 3;
+}
+
+/**
+ * Finds the userinfo of `scheme://userinfo@host…`, also when the password
+ * holds characters that should have been percent-encoded (`/`, `?`, `#`, `@`),
+ * which end the authority early for a strict parser and would otherwise leak.
+ *
+ * The userinfo ends at the last `@` whose preceding text is plausible as
+ * userinfo: it is not query-like (no `?` followed by `=`, as in
+ * `redis://h:6379/0?key=a@b`), and a `/` may appear only after a `:` (the
+ * password), never in the user name or in a lone token (so that
+ * `s3://bucket/a@b.jsonl` keeps its key). One pass over the string.
+ */
+function findUserinfo(uri: string): UriParts | undefined {
+  const start = authorityStart(uri);
+  if (start === 0) return undefined;
+  let at = -1;
+  let colon = -1;
+  let slashBeforeColon = false;
+  let anySlash = false;
+  let question = false;
+  for (let i = start; i < uri.length; i++) {
+    const c = uri.charCodeAt(i);
+    if (c === 0x40 /* @ */) {
+      const plausible = colon === -1 ? !anySlash : !slashBeforeColon;
+      if (plausible) at = i;
+    } else if (c === 0x3a /* : */) {
+      if (colon === -1) colon = i;
+    } else if (c === 0x2f /* / */) {
+      anySlash = true;
+      if (colon === -1) slashBeforeColon = true;
+    } else if (c === 0x3f /* ? */) {
+      question = true;
+    } else if (c === 0x3d /* = */ && question) {
+      break; // query-like from here on: no later @ can end a userinfo
+    }
+  }
+  if (at === -1) return undefined;
+  return { start, at, colon: colon !== -1 && colon < at ? colon : -1 };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Masks secret query parameters, and userinfo inside parameter values (`endpoint=http://u:p@h`). */
+function redactQuery(query: string): string {
+  if (query === '') return query;
+  const out: string[] = [];
+  for (const pair of query.split('&')) {
+    const eq = pair.indexOf('=');
+    if (eq === -1) {
+      out.push(pair);
+      continue;
+    }
+    const name = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    if (value !== '' && isSecretParam(safeDecode(name))) {
+      out.push(`${name}=${MASK}`);
+      continue;
+    }
+    const decoded = safeDecode(value);
+    if (decoded.includes('@') && authorityStart(decoded) > 0) {
+      const inner = redactAuthority(decoded);
+      if (inner !== decoded) {
+        out.push(`${name}=${decoded === value ? inner : encodeURIComponent(inner)}`);
+        continue;
+      }
+    }
+    out.push(pair);
+  }
+  return out.join('&');
+}
+
+/** Masks the userinfo only (no query handling): for nested URIs in parameters. */
+function redactAuthority(uri: string): string {
+  const parts = findUserinfo(uri);
+  if (!parts) return uri;
+  const { start, at, colon } = parts;
+  const user = colon === -1 ? '' : `${uri.slice(start, colon)}:`;
+  return `${uri.slice(0, start)}${user}${MASK}${uri.slice(at)}`;
+}
 
 /**
  * Returns `uri` with every credential replaced by `***`, so it can go into an
  * error message or a log line.
  *
- * - `scheme://user:password@host` keeps the user name and masks the password.
+ * - `scheme://user:password@host` keeps the user name and masks the password,
+ *   also when the password holds unencoded `/`, `?`, `#` or `@`.
  * - `scheme://token@host` (userinfo without a colon) is masked whole, since a
  *   lone userinfo is often a token.
  * - Query parameters whose name looks secret (`password`, `secret`, `token`,
- *   `X-Amz-Signature`, `accessKeyId`…) are masked.
+ *   `X-Amz-Signature`, `accessKeyId`, `sas`…) are masked, and so is userinfo
+ *   inside a parameter's value (`?endpoint=http://user:pass@host`).
+ * - A string longer than {@link MAX_URI_LENGTH} is not shown at all.
  *
  * Plain paths (`./crawl.jsonl`, `C:\crawl.jsonl`) come back unchanged. Works on
- * strings that are not valid URLs, too.
+ * strings that are not valid URLs, too. Linear time.
  *
  * @example
  * ```ts
@@ -24,62 +176,108 @@ const MASK = '***';
  */
 export function redactUri(uri: string): string {
   if (typeof uri !== 'string') return String(uri);
-  // userinfo: everything between "//" and the last "@" before the path.
-  let out = uri.replace(
-    /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#]*)@/,
-    (_m, prefix: string, info: string) => {
-      const colon = info.indexOf(':');
-      if (colon === -1) return `${prefix}${MASK}@`;
-      const user = info.slice(0, colon);
-      return `${prefix}${user}:${MASK}@`;
-    },
-  );
-  out = out.replace(/([?&])([^=&#]+)=([^&#]*)/g, (m, sep: string, name: string) => {
-    let decoded = name;
-    try {
-      decoded = decodeURIComponent(name);
-    } catch {
-      // keep the raw name
+  if (uri.length > MAX_URI_LENGTH) {
+    const start = authorityStart(uri);
+    return `${start > 0 ? uri.slice(0, start) : ''}… (a ${uri.length}-character URI, not shown)`;
+  }
+  const parts = findUserinfo(uri);
+  let head: string;
+  let rest: string;
+  if (parts) {
+    const { start, at, colon } = parts;
+    const user = colon === -1 ? '' : `${uri.slice(start, colon)}:`;
+    head = `${uri.slice(0, start)}${user}${MASK}@`;
+    rest = uri.slice(at + 1);
+  } else {
+    head = '';
+    rest = uri;
+  }
+  const q = rest.indexOf('?');
+  if (q === -1) return head + rest;
+  const hash = rest.indexOf('#', q);
+  const query = hash === -1 ? rest.slice(q + 1) : rest.slice(q + 1, hash);
+  const fragment = hash === -1 ? '' : rest.slice(hash);
+  return `${head}${rest.slice(0, q + 1)}${redactQuery(query)}${fragment}`;
+}
+
+/** The secrets `uri` carries: its password or token, secret query values, userinfo in parameters. */
+export function secretsOf(uri: string): string[] {
+  const found = new Set<string>();
+  const add = (s: string): void => {
+    if (s === '') return;
+    found.add(s);
+    found.add(safeDecode(s));
+    found.add(encodeURIComponent(safeDecode(s)));
+  };
+  const parts = findUserinfo(uri);
+  let rest = uri;
+  if (parts) {
+    add(uri.slice(parts.colon === -1 ? parts.start : parts.colon + 1, parts.at));
+    rest = uri.slice(parts.at + 1);
+  }
+  const q = rest.indexOf('?');
+  if (q !== -1) {
+    const hash = rest.indexOf('#', q);
+    const query = hash === -1 ? rest.slice(q + 1) : rest.slice(q + 1, hash);
+    for (const pair of query.split('&')) {
+      const eq = pair.indexOf('=');
+      if (eq === -1) continue;
+      const value = pair.slice(eq + 1);
+      if (isSecretParam(safeDecode(pair.slice(0, eq)))) {
+        add(value);
+        continue;
+      }
+      const decoded = safeDecode(value);
+      const inner = authorityStart(decoded) > 0 ? findUserinfo(decoded) : undefined;
+      if (inner) add(decoded.slice(inner.colon === -1 ? inner.start : inner.colon + 1, inner.at));
     }
-    if (NOT_SECRET.has(decoded)) return m;
-    if (SECRET_PARAM.test(decoded) || /accesskey|access_key|secretkey/i.test(decoded)) {
-      return `${sep}${name}=${MASK}`;
-    }
-    return m;
-  });
-  return out;
+  }
+  found.delete('');
+  // Longest first, so a secret that contains another is replaced whole.
+  return [...found].sort((a, b) => b.length - a.length);
 }
 
 /**
- * Removes every occurrence of the secrets found in `uri` (its password, and
- * secret query values) from `text`. Used to scrub messages that come from
- * client libraries, which sometimes echo the connection string.
+ * Replaces `secret` in `text`. A short secret made only of letters and digits
+ * (1–2 characters) is replaced only where it stands alone (not inside a word),
+ * so that a password `ab` does not turn "unreachable" into "unre***le"; any
+ * other secret is replaced wherever it appears.
+ */
+function replaceSecret(text: string, secret: string): string {
+  if (secret.length >= 3 || !isAlnumString(secret)) return text.split(secret).join(MASK);
+  let out = '';
+  let from = 0;
+  let i = text.indexOf(secret);
+  while (i !== -1) {
+    const before = i > 0 ? text.charCodeAt(i - 1) : 0x20;
+    const after = i + secret.length < text.length ? text.charCodeAt(i + secret.length) : 0x20;
+    if (!isAlnum(before) && !isAlnum(after)) {
+      out += text.slice(from, i) + MASK;
+      from = i + secret.length;
+    }
+    i = text.indexOf(secret, i + secret.length);
+  }
+  return out + text.slice(from);
+}
+
+function isAlnumString(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (!isAlnum(s.charCodeAt(i))) return false;
+  return true;
+}
+
+/**
+ * Removes the secrets found in `uri` (its password or token, secret query
+ * values, userinfo inside parameters) from `text`: first every copy of the URI
+ * itself (replaced by its redacted form), then every occurrence of each
+ * secret, encoded or not, of any length. Used on messages of client
+ * libraries, which sometimes echo the connection string. Linear in the sizes
+ * of `text` and `uri`.
  */
 export function scrubSecrets(text: string, uri: string | undefined): string {
-  if (!uri || !text) return text;
-  const secrets: string[] = [];
-  const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)@/.exec(uri);
-  if (m?.[1]) {
-    const info = m[1];
-    const colon = info.indexOf(':');
-    const secret = colon === -1 ? info : info.slice(colon + 1);
-    if (secret) {
-      secrets.push(secret);
-      try {
-        secrets.push(decodeURIComponent(secret));
-      } catch {
-        // raw form only
-      }
-    }
-  }
-  for (const q of uri.matchAll(/[?&]([^=&#]+)=([^&#]*)/g)) {
-    const name = q[1] ?? '';
-    const value = q[2] ?? '';
-    if (value && !NOT_SECRET.has(name) && SECRET_PARAM.test(name)) secrets.push(value);
-  }
-  let out = text;
-  for (const s of secrets) {
-    if (s.length >= 3) out = out.split(s).join(MASK);
+  if (!uri || !text || typeof text !== 'string') return text;
+  let out = text.includes(uri) ? text.split(uri).join(redactUri(uri)) : text;
+  for (const secret of secretsOf(uri)) {
+    if (out.includes(secret)) out = replaceSecret(out, secret);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { registerBackend } from './backend-kit.js';
 import type { CheckpointStorageLike } from './checkpoint-storage.js';
 import {
   BackendNotInstalledError,
@@ -8,7 +9,9 @@ import {
   StorageError,
 } from './errors.js';
 import { MemoryStorage } from './memory-storage.js';
-import { packagesForScheme, StorageFactory } from './storage-factory.js';
+import { MAX_URI_LENGTH } from './redact.js';
+import { candidatePackages } from './resolve-backend.js';
+import { StorageFactory } from './storage-factory.js';
 
 const registered: string[] = [];
 function register(
@@ -42,7 +45,7 @@ describe('StorageFactory', () => {
       return fake(uri);
     });
     registered.push('unit-opts');
-    await StorageFactory.fromUri('unit-opts://x', { depth: 2 });
+    await StorageFactory.fromUri('unit-opts://x' as string, { depth: 2 });
     expect(seen).toEqual(['unit-opts://x', { depth: 2 }]);
   });
 
@@ -56,6 +59,30 @@ describe('StorageFactory', () => {
     register('unit-b', fake);
     expect(() => StorageFactory.register('unit-b', fake)).toThrow(SchemeAlreadyRegisteredError);
     expect(() => StorageFactory.register('UNIT-B', fake)).toThrow(/already registered.*override/);
+  });
+
+  it('a second copy of the same backend registering again is a no-op; another backend still fails', () => {
+    const first = (uri: string) => fake(uri);
+    registerBackend({
+      name: 'yoink-storage-unit-e',
+      schemes: ['unit-e', 'unit-e2'],
+      create: first,
+    });
+    registered.push('unit-e', 'unit-e2');
+    // The same package, loaded twice (another copy in node_modules): no throw.
+    registerBackend({ name: 'yoink-storage-unit-e', schemes: ['unit-e', 'unit-e2'], create: fake });
+    const e = (() => {
+      try {
+        registerBackend({ name: 'yoink-storage-other', schemes: ['unit-e'], create: fake });
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(SchemeAlreadyRegisteredError.isInstance(e)).toBe(true);
+    expect((e as Error).message).toContain('by yoink-storage-unit-e');
+    expect((e as Error).message).toContain('yoink-storage-other cannot take it');
+    // A plain register() without a backend identity on a taken scheme fails too.
+    expect(() => StorageFactory.register('unit-e', fake)).toThrow(SchemeAlreadyRegisteredError);
   });
 
   it('replaces a registration with { override: true }', async () => {
@@ -86,8 +113,9 @@ describe('StorageFactory', () => {
     expect(err.code).toBe('ERR_YOINK_BACKEND_NOT_INSTALLED');
     expect(err.scheme).toBe('nopezz');
     expect(err.packages).toEqual(['@yoink/storage-nopezz', 'yoink-storage-nopezz']);
-    expect(err.message).toContain('npm install @yoink/storage-nopezz');
-    expect(err.message).toContain('yoink-storage-nopezz');
+    expect(err.message).toContain('npm install yoink-storage-nopezz');
+    expect(err.message).toContain("import 'yoink-storage-nopezz'");
+    expect(err.message).toContain('bundled application must import it explicitly');
     expect(err.message).toMatch(/Registered schemes: .*memory/);
   });
 
@@ -97,12 +125,37 @@ describe('StorageFactory', () => {
     expect(e.message).toContain('unit-listed');
   });
 
-  it('maps our schemes to our package names', () => {
-    expect(packagesForScheme('file')[0]).toBe('@yoink/storage-local');
-    expect(packagesForScheme('s3')[0]).toBe('@yoink/storage-s3');
-    expect(packagesForScheme('redis')[0]).toBe('@yoink/storage-redis');
-    expect(packagesForScheme('rediss')[0]).toBe('@yoink/storage-redis');
-    expect(packagesForScheme('GCS')).toEqual(['@yoink/storage-gcs', 'yoink-storage-gcs']);
+  it('maps our schemes to our packages only, never to an unscoped name', () => {
+    expect(candidatePackages('file')).toEqual(['@yoink/storage-local']);
+    expect(candidatePackages('s3')).toEqual(['@yoink/storage-s3']);
+    expect(candidatePackages('redis')).toEqual(['@yoink/storage-redis']);
+    expect(candidatePackages('rediss')).toEqual(['@yoink/storage-redis']);
+    expect(candidatePackages('azblob')).toEqual(['@yoink/storage-azure']);
+    expect(candidatePackages('GCS')).toEqual(['@yoink/storage-gcs', 'yoink-storage-gcs']);
+  });
+
+  it('refuses a URI longer than MAX_URI_LENGTH before doing anything with it', async () => {
+    const uri = `memory://${'x'.repeat(MAX_URI_LENGTH)}`;
+    const e = await StorageFactory.fromUri(uri).catch((x: unknown) => x);
+    expect(InvalidUriError.isInstance(e)).toBe(true);
+    expect((e as Error).message).toContain(`at most ${MAX_URI_LENGTH} characters`);
+    expect((e as Error).message).not.toContain('xxxx');
+  });
+
+  it('with auto-import turned off, says so and what to import', async () => {
+    StorageFactory.configure({ autoImport: false });
+    try {
+      const e = (await StorageFactory.fromUri('s3://bucket/key').catch((x: unknown) => x)) as Error;
+      expect(BackendNotInstalledError.isInstance(e)).toBe(true);
+      expect(e.message).toContain('auto-import is turned off');
+      expect(e.message).toContain("import '@yoink/storage-s3'");
+      // Registered schemes keep working.
+      await expect(StorageFactory.fromUri('memory://still-fine')).resolves.toBeInstanceOf(
+        MemoryStorage,
+      );
+    } finally {
+      StorageFactory.configure({ autoImport: true });
+    }
   });
 
   it('wraps a factory that throws a plain error in InvalidUriError', async () => {

@@ -63,7 +63,7 @@ async function check(app: string): Promise<void> {
   const out = JSON.parse(esm.stdout);
   expect(out.createdBy).toBe('fakefs');
   expect(out.lines).toEqual(['{"ok":1}']);
-  expect(out.missing).toContain('npm install @yoink/storage-absentzz');
+  expect(out.missing).toContain('npm install yoink-storage-absentzz');
   const cjs = await node(['--no-warnings', 'cjs.cjs'], app);
   expect(cjs.code, cjs.stderr).toBe(0);
   expect(JSON.parse(cjs.stdout)).toEqual({ createdBy: 'fakefs', lines: ['{"ok":2}'] });
@@ -73,7 +73,11 @@ beforeAll(async () => {
   work = await tempDir('consumers');
   coreTgz = await pack(CORE_DIR, work);
   const plugin = join(work, 'plugin-src');
-  await writePackage(plugin, { name: 'yoink-storage-fakefs', source: backendSource('fakefs') });
+  await writePackage(plugin, {
+    name: 'yoink-storage-fakefs',
+    source: backendSource('fakefs'),
+    schemes: ['fakefs'],
+  });
   pluginTgz = await pack(plugin, work);
 }, 120_000);
 

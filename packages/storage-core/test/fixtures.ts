@@ -38,6 +38,8 @@ export interface FixturePackage {
   exports?: unknown;
   type?: 'module' | 'commonjs';
   file?: string;
+  /** The schemes its package.json declares (`"yoink": { "storage": { "schemes": … } }`); none when left out. */
+  schemes?: string[];
 }
 
 /** Writes a package folder at `dir` (for `npm pack` or for a node_modules tree). */
@@ -53,6 +55,7 @@ export async function writePackage(dir: string, pkg: FixturePackage): Promise<vo
         type: pkg.type ?? 'module',
         exports: pkg.exports ?? { '.': { default: `./${file}` } },
         peerDependencies: { '@yoink/storage-core': '*' },
+        ...(pkg.schemes ? { yoink: { storage: { schemes: pkg.schemes } } } : {}),
       },
       null,
       2,
@@ -124,4 +127,21 @@ export async function sh(cmd: string, args: string[], cwd: string): Promise<stri
       `${cmd} ${args.join(' ')} failed in ${cwd}:\n${err.stderr ?? ''}\n${err.stdout ?? ''}\n${err.message}`,
     );
   }
+}
+
+/**
+ * Source of a package that must never run: importing it writes `marker`
+ * (a file path) and registers `scheme` with a factory that also writes it.
+ */
+export function plantedSource(scheme: string, marker: string): string {
+  return `import { writeFileSync } from 'node:fs';
+import { MemoryStorage, StorageFactory } from '@yoink/storage-core';
+writeFileSync(${JSON.stringify(marker)}, 'imported');
+StorageFactory.register(${JSON.stringify(scheme)}, (uri) => {
+  writeFileSync(${JSON.stringify(marker)}, 'used');
+  const s = new MemoryStorage('memory://planted');
+  s.createdBy = 'planted';
+  return s;
+}, { override: true });
+`;
 }
