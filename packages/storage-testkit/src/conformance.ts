@@ -3,8 +3,10 @@ import {
   ConcurrentWriterError,
   StorageClosedError,
   StorageError,
+  StorageUnavailableError,
 } from '@yoink/storage-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { collectLines as collect } from './helpers.js';
 
 /** Options of {@link describeConformance}. */
 export interface ConformanceOptions<S extends CheckpointStorageLike = CheckpointStorageLike> {
@@ -20,10 +22,18 @@ export interface ConformanceOptions<S extends CheckpointStorageLike = Checkpoint
   /**
    * Makes the next `flush()` of `storage` fail once (with any error), without
    * persisting anything, so the suite can check that the data is kept and
-   * delivered by the next flush. Leave it out if the backend cannot inject a
-   * fault; the suite then skips none of the other checks.
+   * delivered by the next flush. Required: no backend passes conformance
+   * without proving that a failed flush keeps its data. (Usually a test
+   * subclass that overrides the backend's one I/O method, or a fault proxy.)
    */
-  failNextFlush?(storage: S): void | Promise<void>;
+  failNextFlush(storage: S): void | Promise<void>;
+  /**
+   * Returns a storage whose server cannot be reached (a port nothing listens
+   * on). When given, the suite checks that a flush rejects with
+   * `StorageUnavailableError` (`retryable: true`) and keeps the data. Leave it
+   * out for backends without a network.
+   */
+  unreachable?(location: string): S | Promise<S>;
   /**
    * When persisted content does not end in `\n`, the next instance's first
    * append starts a fresh line (contract rule 3). Default `true`: every
@@ -44,17 +54,11 @@ export interface ConformanceOptions<S extends CheckpointStorageLike = Checkpoint
   timeout?: number;
 }
 
-export async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const line of iterable) out.push(line);
-  return out;
-}
-
 let counter = 0;
 
 /**
  * Registers a vitest `describe` block that checks a backend against every
- * rule of the storage contract (`DESIGN.md` section 1): round trip, arbitrary
+ * rule of the storage contract (`docs/design.md`, "The contract"): round trip, arbitrary
  * chunking, empty lines, multi-byte characters, a 5 MB line, 20k lines over
  * many flushes, order under overlapping calls, reading a missing checkpoint,
  * `exists`, idempotent `close`, writes after close, a failed flush keeping its
@@ -300,6 +304,27 @@ export function describeConformance<S extends CheckpointStorageLike>(
       expect(await readAll(loc)).toEqual(['one']);
     });
 
+    it('read() and exists() still work after close(), on the closed instance', {
+      timeout,
+    }, async () => {
+      const loc = location('read-after-close');
+      const s = await open(loc);
+      await s.write('one\ntwo\n');
+      await s.close();
+      expect(await collect(s.read())).toEqual(['one', 'two']);
+      expect(await s.exists()).toBe(true);
+      // Stopping a read early releases what it opened; reading again works.
+      for await (const line of s.read()) {
+        expect(line).toBe('one');
+        break;
+      }
+      expect(await collect(s.read())).toEqual(['one', 'two']);
+      // A storage closed before it ever wrote can read too.
+      const reader = await open(loc);
+      await reader.close();
+      expect(await collect(reader.read())).toEqual(['one', 'two']);
+    });
+
     it('write() and flush() after close() reject with StorageClosedError', {
       timeout,
     }, async () => {
@@ -321,23 +346,51 @@ export function describeConformance<S extends CheckpointStorageLike>(
       expect(await readAll(loc)).toEqual(['one']);
     });
 
-    if (options.failNextFlush) {
-      const failNextFlush = options.failNextFlush;
-      it('a failed flush keeps its data; the next flush delivers it once', {
+    it('a failed flush keeps its data; the next flush delivers it once', {
+      timeout,
+    }, async () => {
+      const loc = location('failed-flush');
+      const s = await open(loc);
+      await s.write('before\n');
+      await s.flush();
+      await s.write('kept-1\n');
+      await s.write('kept-2\n');
+      await options.failNextFlush(s);
+      await expect(s.flush()).rejects.toBeDefined();
+      await s.write('after\n');
+      await s.flush();
+      await s.close();
+      expect(await readAll(loc)).toEqual(['before', 'kept-1', 'kept-2', 'after']);
+    });
+
+    if (options.unreachable) {
+      const unreachable = options.unreachable;
+      it('an unreachable server: flush() rejects with StorageUnavailableError (retryable) and keeps the data', {
         timeout,
       }, async () => {
-        const loc = location('failed-flush');
-        const s = await open(loc);
-        await s.write('before\n');
-        await s.flush();
-        await s.write('kept-1\n');
-        await s.write('kept-2\n');
-        await failNextFlush(s);
-        await expect(s.flush()).rejects.toBeDefined();
-        await s.write('after\n');
-        await s.flush();
-        await s.close();
-        expect(await readAll(loc)).toEqual(['before', 'kept-1', 'kept-2', 'after']);
+        const loc = location('unreachable');
+        const s = await unreachable(loc);
+        opened.push(s);
+        const written = await s.write('kept\n').then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        const e =
+          written ??
+          (await s.flush().then(
+            () => undefined,
+            (x: unknown) => x,
+          ));
+        expect(StorageUnavailableError.isInstance(e), String(e)).toBe(true);
+        expect((e as StorageError).retryable).toBe(true);
+        // The data was not dropped: a second flush fails the same way instead of succeeding empty.
+        if (written === undefined) {
+          const again = await s.flush().then(
+            () => undefined,
+            (x: unknown) => x,
+          );
+          expect(StorageUnavailableError.isInstance(again)).toBe(true);
+        }
       });
     }
 

@@ -45,8 +45,14 @@ export class SketchStorage extends CheckpointStorage {
   async exists(): Promise<boolean> {
     return (server.get(this.key)?.length ?? 0) > 0;
   }
+  /** Test hook: the next flush() rejects (this backend persists on write, so no data is at stake). */
+  failNext = false;
   async flush(): Promise<void> {
     if (this.#closed) throw new StorageClosedError('flush after close', { uri: this.key });
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('injected flush failure');
+    }
     if (this.#pendingHigh) this.#append(this.#pendingHigh);
     this.#pendingHigh = '';
   }

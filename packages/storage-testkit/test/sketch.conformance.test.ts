@@ -9,4 +9,7 @@ describeConformance('SketchStorage (third-party style, via fromUri)', {
       throw new Error('fromUri did not pick the sketch backend');
     return storage;
   },
+  failNextFlush: (storage) => {
+    storage.failNext = true;
+  },
 });
