@@ -1,5 +1,7 @@
+import { inspect } from 'node:util';
 import {
   type CheckpointStorageLike,
+  InvalidOptionError,
   MemoryStorage,
   StorageClosedError,
   StorageError,
@@ -338,12 +340,39 @@ describe('CheckpointManager', () => {
 
   it('validates its options', () => {
     const storage = new MemoryStorage(uniqueUri());
-    expect(() => new CheckpointManager({ storage, flushEvery: -1 })).toThrow(RangeError);
+    expect(() => new CheckpointManager({ storage, flushEvery: -1 })).toThrow(InvalidOptionError);
     expect(() => new CheckpointManager({ storage, flushIntervalMs: Number.NaN })).toThrow(
-      RangeError,
+      InvalidOptionError,
     );
     expect(
       () => new CheckpointManager({ storage: undefined as unknown as CheckpointStorageLike }),
     ).toThrow(TypeError);
+    const typo = (() => {
+      try {
+        new CheckpointManager({ storage, flushEvry: 10 } as never);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(InvalidOptionError.isInstance(typo)).toBe(true);
+    expect(typo?.message).toContain('Did you mean "flushEvery"?');
+  });
+
+  it('fromUri refuses a misspelled manager option before opening anything', async () => {
+    await expect(
+      CheckpointManager.fromUri(uniqueUri(), { flushIntervalMS: 5 } as never),
+    ).rejects.toSatisfy((e) => InvalidOptionError.isInstance(e));
+  });
+
+  it('shows only the redacted URI in inspect, JSON and toString', async () => {
+    class Leaky extends MemoryStorage {}
+    const storage = new Leaky('memory://u:pa/ss@host');
+    const manager = new CheckpointManager({ storage });
+    await manager.append({ a: 1 });
+    for (const out of [inspect(manager, { depth: 10 }), JSON.stringify(manager), String(manager)]) {
+      expect(out).not.toContain('pa/ss');
+      expect(out).toContain('memory://u:***@host');
+    }
+    await manager.close();
   });
 });

@@ -1,9 +1,11 @@
 import {
   type CheckpointStorageLike,
+  defineOptions,
+  type OptionsForScheme,
   redactUri,
+  type SchemeOf,
   StorageClosedError,
   StorageFactory,
-  type StorageOptions,
 } from '@yoink/storage-core';
 import { CheckpointCorruptError } from './checkpoint-corrupt-error.js';
 import { parseLine, previewLine } from './classify-line.js';
@@ -78,16 +80,28 @@ export interface CheckpointManagerOptions {
 }
 
 /** Options of {@link CheckpointManager.fromUri}: the manager's, plus the storage's. */
-export interface CheckpointManagerFromUriOptions extends Omit<CheckpointManagerOptions, 'storage'> {
-  /** Passed to `StorageFactory.fromUri` (each backend documents its own). */
-  storageOptions?: StorageOptions;
+export interface CheckpointManagerFromUriOptions<S extends string = string>
+  extends Omit<CheckpointManagerOptions, 'storage'> {
+  /**
+   * Passed to `StorageFactory.fromUri`: typed per scheme once the backend's
+   * types are imported (each backend documents its own).
+   */
+  storageOptions?: OptionsForScheme<S>;
 }
 
-function threshold(value: number | undefined, fallback: number, name: string): number {
+// One schema for the manager's options: unknown names and bad values are
+// InvalidOptionError, like every storage's.
+const THRESHOLD = { type: 'number', min: 0 } as const;
+const OPTIONS = defineOptions<Omit<CheckpointManagerOptions, 'storage'>>({
+  flushEvery: THRESHOLD,
+  flushBytes: THRESHOLD,
+  flushIntervalMs: THRESHOLD,
+  onWarning: { type: 'function' },
+  handleSignals: { type: 'boolean' },
+});
+
+function threshold(value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
-    throw new RangeError(`${name} must be a number >= 0 (0 or Infinity disables it), got ${v}`);
-  }
   return v === 0 ? Number.POSITIVE_INFINITY : v;
 }
 
@@ -150,7 +164,8 @@ export class CheckpointManager<T = unknown> implements SignalTarget {
   #handlesSignals: boolean;
 
   /**
-   * @throws {RangeError} for a negative or non-numeric threshold.
+   * @throws {InvalidOptionError} for an unknown option, or a threshold that
+   *   is negative or not a number.
    * @throws {TypeError} when `storage` is missing.
    */
   constructor(options: CheckpointManagerOptions) {
@@ -159,18 +174,36 @@ export class CheckpointManager<T = unknown> implements SignalTarget {
         'new CheckpointManager({ storage }) needs a storage; use CheckpointManager.fromUri(uri) to create one from a URI',
       );
     }
-    this.storage = options.storage;
-    this.#flushEvery = threshold(options.flushEvery, DEFAULT_FLUSH_EVERY, 'flushEvery');
-    this.#flushBytes = threshold(options.flushBytes, DEFAULT_FLUSH_BYTES, 'flushBytes');
-    this.#flushIntervalMs = threshold(
-      options.flushIntervalMs,
-      DEFAULT_FLUSH_INTERVAL_MS,
-      'flushIntervalMs',
-    );
-    this.#onWarning = options.onWarning ?? defaultWarning;
-    this.#uri = uriOf(options.storage);
-    this.#handlesSignals = options.handleSignals === true;
+    const uri = uriOf(options.storage);
+    const { storage, ...rest } = options;
+    const checked = OPTIONS.parse({
+      uri: uri ?? 'the checkpoint',
+      options: rest,
+      backend: 'CheckpointManager',
+    });
+    this.storage = storage;
+    this.#flushEvery = threshold(checked.flushEvery, DEFAULT_FLUSH_EVERY);
+    this.#flushBytes = threshold(checked.flushBytes, DEFAULT_FLUSH_BYTES);
+    this.#flushIntervalMs = threshold(checked.flushIntervalMs, DEFAULT_FLUSH_INTERVAL_MS);
+    this.#onWarning = checked.onWarning ?? defaultWarning;
+    this.#uri = uri;
+    this.#handlesSignals = checked.handleSignals === true;
     if (this.#handlesSignals) trackSignals(this);
+  }
+
+  /** `util.inspect` / `console.log`: the redacted URI and the state, nothing else. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `CheckpointManager { uri: ${JSON.stringify(this.#uri ?? '(unknown)')}, pendingRecords: ${this.#pendingRecords}, closed: ${this.#closed} }`;
+  }
+
+  /** `JSON.stringify`: the redacted URI. */
+  toJSON(): { uri: string | undefined; pendingRecords: number; closed: boolean } {
+    return { uri: this.#uri, pendingRecords: this.#pendingRecords, closed: this.#closed };
+  }
+
+  /** `CheckpointManager(redacted URI)`. */
+  toString(): string {
+    return `CheckpointManager(${this.#uri ?? 'the checkpoint'})`;
   }
 
   /**
@@ -185,12 +218,17 @@ export class CheckpointManager<T = unknown> implements SignalTarget {
    * const checkpoint = await CheckpointManager.fromUri('s3://bucket/crawl.jsonl', { flushEvery: 100 });
    * ```
    */
-  static async fromUri<T = unknown>(
-    uri: string,
-    options: CheckpointManagerFromUriOptions = {},
+  static async fromUri<T = unknown, U extends string = string>(
+    uri: U,
+    options: CheckpointManagerFromUriOptions<SchemeOf<U>> = {},
   ): Promise<CheckpointManager<T>> {
     const { storageOptions, ...rest } = options;
-    const storage = await StorageFactory.fromUri(uri, storageOptions);
+    // Check the manager's options before anything is opened.
+    OPTIONS.parse({ uri, options: rest, backend: 'CheckpointManager' });
+    const storage = await StorageFactory.fromUri(
+      uri as string,
+      storageOptions as Record<string, unknown> | undefined,
+    );
     return new CheckpointManager<T>({ ...rest, storage });
   }
 
