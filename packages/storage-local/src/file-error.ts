@@ -1,10 +1,19 @@
 import { dirname } from 'node:path';
-import { StorageError } from '@yoink/storage-core';
+import {
+  InvalidOptionError,
+  InvalidUriError,
+  StorageError,
+  StoragePermissionError,
+} from '@yoink/storage-core';
+
+// Every error this package builds is built here: file-system failures, bad
+// paths and bad options.
 
 /** What was being done when a file-system call failed; it decides the advice. */
 export type FileAction = 'prepare' | 'append' | 'fsync' | 'read' | 'stat' | 'lock' | 'release';
 
-function errno(e: unknown): string | undefined {
+/** The `code` of a Node.js system error (`'ENOENT'`, …), or `undefined`. */
+export function errno(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
@@ -55,7 +64,8 @@ function consequence(action: FileAction): string {
  * Wraps a file-system error into a {@link StorageError} whose message names
  * the path, says what is wrong in plain words (a folder, a parent that is a
  * file, permission denied, disk full, …) and what to do, and keeps the OS
- * error as `cause`.
+ * error as `cause`. `EACCES`/`EPERM` give a {@link StoragePermissionError};
+ * a `StorageError` (a `ConcurrentWriterError` from the lock) is returned as is.
  *
  * @example
  * ```ts
@@ -67,5 +77,26 @@ export function fileError(action: FileAction, path: string, cause: unknown): Sto
   const code = errno(cause);
   const text = problem(code, path, action);
   const message = `${text[0]?.toUpperCase() ?? ''}${text.slice(1)}. ${consequence(action)}`.trim();
-  return new StorageError(message, { uri: path, cause });
+  const ErrorClass = code === 'EACCES' || code === 'EPERM' ? StoragePermissionError : StorageError;
+  return new ErrorClass(message, { uri: path, cause });
+}
+
+/**
+ * The error for a path or `file:` URL that cannot name a checkpoint file.
+ *
+ * @param input What the user passed, as they wrote it.
+ * @param message What is wrong and how to write it instead.
+ */
+export function invalidPath(input: string, message: string, cause?: unknown): InvalidUriError {
+  return new InvalidUriError(message, { uri: input, cause });
+}
+
+/**
+ * The error for an option of `LocalFileStorage` with a bad value.
+ *
+ * @param path The checkpoint's path.
+ * @param message Which option, what it must be, and what it was.
+ */
+export function invalidOption(path: string, message: string): InvalidOptionError {
+  return new InvalidOptionError(`${message} (checkpoint ${path})`, { uri: path });
 }

@@ -1,7 +1,6 @@
 import { StorageFactory } from '@yoink/storage-core';
 import { LocalFileStorage, type LocalFileStorageOptions } from './local-file-storage.js';
 
-export { type LockOwner, readLockOwner } from './checkpoint-lock.js';
 export { checkpointPath } from './checkpoint-path.js';
 export {
   DEFAULT_LOCK_STALE_MS,
@@ -9,6 +8,7 @@ export {
   LocalFileStorage,
   type LocalFileStorageOptions,
 } from './local-file-storage.js';
+export { type LockOwner, readLockOwner } from './lock-folder.js';
 
 // The package's one side effect: plain paths and file: URLs route to the "file" scheme.
 // A registration made before (the application's own, or another copy of this package) is kept.

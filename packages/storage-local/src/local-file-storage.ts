@@ -6,12 +6,11 @@ import {
   type BufferedStorageOptions,
   type Chunk,
   ConcurrentWriterError,
-  InvalidUriError,
   type OpenResult,
 } from '@yoink/storage-core';
 import { CheckpointLock } from './checkpoint-lock.js';
 import { checkpointPath } from './checkpoint-path.js';
-import { fileError } from './file-error.js';
+import { errno, fileError, invalidOption } from './file-error.js';
 
 /** How far `flush()` goes before it resolves. */
 export type LocalDurability = 'none' | 'fsync';
@@ -42,10 +41,6 @@ export interface LocalFileStorageOptions extends BufferedStorageOptions {
 /** Default stale period of the writer lock. */
 export const DEFAULT_LOCK_STALE_MS = 10_000;
 const READ_CHUNK_BYTES = 64 * 1024;
-
-function errno(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException | null)?.code;
-}
 
 /**
  * A checkpoint in a local file: the embedded default backend.
@@ -90,8 +85,10 @@ export class LocalFileStorage extends BufferedStorage {
    * @param pathOrFileUrl A relative path (resolved against the working folder
    *   now), an absolute path, or a `file:` URL.
    * @param options See {@link LocalFileStorageOptions}.
-   * @throws {InvalidUriError} for an empty path, a malformed `file:` URL, a
-   *   path ending in a separator, or an invalid option.
+   * @throws {InvalidUriError} for an empty path, a `file:` URL that RFC 8089
+   *   does not allow or that names no local file, or a path ending in a
+   *   separator.
+   * @throws {InvalidOptionError} for an option with a bad value.
    */
   constructor(pathOrFileUrl: string, options: LocalFileStorageOptions = {}) {
     const path = checkpointPath(pathOrFileUrl);
@@ -99,23 +96,21 @@ export class LocalFileStorage extends BufferedStorage {
     this.path = path;
     const durability = options.durability ?? 'none';
     if (durability !== 'none' && durability !== 'fsync') {
-      throw new InvalidUriError(
+      throw invalidOption(
+        path,
         `durability must be 'none' or 'fsync', got ${JSON.stringify(durability)}`,
-        { uri: path },
       );
     }
     this.durability = durability;
     this.#lockEnabled = options.lock ?? true;
     if (typeof this.#lockEnabled !== 'boolean') {
-      throw new InvalidUriError(`lock must be true or false, got ${String(options.lock)}`, {
-        uri: path,
-      });
+      throw invalidOption(path, `lock must be true or false, got ${String(options.lock)}`);
     }
     const stale = options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS;
     if (!Number.isFinite(stale) || stale < 2000) {
-      throw new InvalidUriError(
+      throw invalidOption(
+        path,
         `lockStaleMs must be a number of milliseconds of at least 2000, got ${String(stale)}`,
-        { uri: path },
       );
     }
     this.#lockStaleMs = stale;

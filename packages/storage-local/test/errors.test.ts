@@ -1,6 +1,6 @@
 import { chmod, chown, mkdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConcurrentWriterError, StorageError } from '@yoink/storage-core';
+import { ConcurrentWriterError, StorageError, StoragePermissionError } from '@yoink/storage-core';
 import { collectLines } from '@yoink/storage-testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalFileStorage } from '../src/index.js';
@@ -53,6 +53,7 @@ async function writeAndFlush(
 function expectStorageError(error: unknown, path: string, codes: string[], words: RegExp): void {
   expect(StorageError.isInstance(error)).toBe(true);
   expect(ConcurrentWriterError.isInstance(error)).toBe(false);
+  expect(StoragePermissionError.isInstance(error)).toBe(false);
   expect(codes).toContain(causeCode(error));
   const message = (error as Error).message;
   expect(message).toContain(path);
@@ -124,7 +125,7 @@ describe('file system errors', () => {
       return child;
     }
 
-    it('a folder the writer may not write to: StorageError naming the path, EACCES as cause', async () => {
+    it('a folder the writer may not write to: StoragePermissionError naming the path, EACCES as cause', async () => {
       const folder = join(dir, 'read-only');
       await mkdir(folder, { mode: 0o555 });
       await chmod(dir, 0o755);
@@ -137,7 +138,7 @@ describe('file system errors', () => {
         expect(reply.ok).toBe(false);
         if (reply.ok) return;
         expect(reply.error.isStorageError).toBe(true);
-        expect(reply.error.code).toBe(StorageError.code);
+        expect(reply.error.code).toBe(StoragePermissionError.code);
         expect(reply.error.causeCode).toBe('EACCES');
         expect(reply.error.message).toContain(path);
         expect(reply.error.message).toMatch(/permission denied/i);
@@ -146,7 +147,7 @@ describe('file system errors', () => {
       }
     });
 
-    it('a file the writer may not append to: the flush fails with EACCES, keeps the data, and delivers it once when fixed', async () => {
+    it('a file the writer may not append to: the flush fails with StoragePermissionError (EACCES), keeps the data, and delivers it once when fixed', async () => {
       await chmod(dir, 0o755);
       const work = join(dir, 'work');
       await mkdir(work);
@@ -162,6 +163,7 @@ describe('file system errors', () => {
       expect(reply.ok).toBe(false);
       if (reply.ok) return;
       expect(reply.error.isStorageError).toBe(true);
+      expect(reply.error.code).toBe(StoragePermissionError.code);
       expect(reply.error.causeCode).toBe('EACCES');
       expect(reply.error.message).toContain(path);
       expect(reply.error.message).toMatch(/permission denied.*flush\(\) again/i);

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ConcurrentWriterError } from '@yoink/storage-core';
@@ -130,20 +131,28 @@ describe('the writer lock', () => {
     expect(existsSync(`${path}.lock`)).toBe(false);
   });
 
-  async function foreignLock(ageMs: number): Promise<void> {
+  /** Plants a lock of pid 4242 on another host, last refreshed `ageMs` ago; returns its token. */
+  async function foreignLock(ageMs: number): Promise<string> {
     const lockPath = `${path}.lock`;
+    const token = randomUUID();
     await mkdir(lockPath);
     await writeFile(
-      join(lockPath, 'owner.json'),
+      join(lockPath, `owner-${token}.json`),
       JSON.stringify({
         pid: 4242,
         hostname: 'other-host.example',
         startedAt: new Date(Date.now() - ageMs).toISOString(),
-        token: 'foreign',
+        token,
       }),
     );
     const mtime = new Date(Date.now() - ageMs);
     await utimes(lockPath, mtime, mtime);
+    return token;
+  }
+
+  /** The names in the checkpoint's folder: no tombstone or half-born lock may be left there. */
+  async function folderEntries(): Promise<string[]> {
+    return (await readdir(dir)).sort();
   }
 
   it('takes over a lock from another host once it is older than the stale period', async () => {
@@ -152,24 +161,62 @@ describe('the writer lock', () => {
     const s = storage({ lockStaleMs: 5_000 });
     await s.write('new\n');
     expect((await readLockOwner(`${path}.lock`))?.pid).toBe(process.pid);
+    expect(await folderEntries()).toEqual(['crawl.jsonl', 'crawl.jsonl.lock']);
     await s.close();
     expect(await collectLines(s.read())).toEqual(['old', 'new']);
+    expect(await folderEntries()).toEqual(['crawl.jsonl']);
   });
 
-  it('refuses a fresh lock from another host, naming it', async () => {
-    await foreignLock(0);
+  it('refuses a fresh lock from another host, naming it, and leaves it as it was', async () => {
+    const token = await foreignLock(0);
     const s = storage({ lockStaleMs: 5_000 });
     const error = await rejection(s.write('new\n'));
     expect(ConcurrentWriterError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain('pid 4242 on host other-host.example');
-    expect(await readFile(join(`${path}.lock`, 'owner.json'), 'utf8')).toContain('foreign');
+    expect((await readLockOwner(`${path}.lock`))?.token).toBe(token);
+    expect(await folderEntries()).toEqual(['crawl.jsonl.lock']);
   });
 
-  it('refuses a lock whose owner record is not written yet', async () => {
+  it('takes over a dead holder’s lock leaving no tombstone or half-made lock beside the checkpoint', async () => {
+    const holder = await child();
+    await holder.ok({ cmd: 'open', path });
+    await holder.ok({ cmd: 'write', data: 'a\n' });
+    await holder.ok({ cmd: 'flush' });
+    await holder.kill('SIGKILL');
+    const s = storage();
+    await s.write('b\n');
+    expect((await readLockOwner(`${path}.lock`))?.pid).toBe(process.pid);
+    expect(await folderEntries()).toEqual(['crawl.jsonl', 'crawl.jsonl.lock']);
+    expect(await readdir(`${path}.lock`)).toHaveLength(1);
+  });
+
+  it('replaces an empty lock folder at once: this package never leaves one, so it holds nobody', async () => {
     await mkdir(`${path}.lock`);
+    const s = storage();
+    await s.write('new\n');
+    expect((await readLockOwner(`${path}.lock`))?.pid).toBe(process.pid);
+  });
+
+  it('never removes a lock folder holding files it does not know, even a stale one', async () => {
+    const lockPath = `${path}.lock`;
+    await mkdir(lockPath);
+    await writeFile(join(lockPath, 'someone-elses.txt'), 'x');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lockPath, old, old);
+    const error = await rejection(storage({ lockStaleMs: 2_000 }).write('new\n'));
+    expect(ConcurrentWriterError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('an unknown holder');
+    expect((error as Error).message).toContain('someone-elses.txt');
+    expect(await readdir(lockPath)).toEqual(['someone-elses.txt']);
+  });
+
+  it('refuses a lock that another writer is taking over right now (a claimed record)', async () => {
+    const lockPath = `${path}.lock`;
+    await mkdir(lockPath);
+    await writeFile(join(lockPath, `claimed-${randomUUID()}.json`), '{}');
     const error = await rejection(storage().write('new\n'));
     expect(ConcurrentWriterError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toContain('no owner.json');
+    expect((error as Error).message).toContain('taking it over right now');
   });
 
   it('is refreshed by its holder, so it does not go stale while the holder lives', async () => {
