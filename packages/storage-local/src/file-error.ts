@@ -1,10 +1,5 @@
 import { dirname } from 'node:path';
-import {
-  InvalidOptionError,
-  InvalidUriError,
-  StorageError,
-  StoragePermissionError,
-} from '@yoink/storage-core';
+import { InvalidUriError, StorageError, StoragePermissionError } from '@yoink/storage-core';
 
 // Every error this package builds is built here: file-system failures, bad
 // paths and bad options.
@@ -89,14 +84,4 @@ export function fileError(action: FileAction, path: string, cause: unknown): Sto
  */
 export function invalidPath(input: string, message: string, cause?: unknown): InvalidUriError {
   return new InvalidUriError(message, { uri: input, cause });
-}
-
-/**
- * The error for an option of `LocalFileStorage` with a bad value.
- *
- * @param path The checkpoint's path.
- * @param message Which option, what it must be, and what it was.
- */
-export function invalidOption(path: string, message: string): InvalidOptionError {
-  return new InvalidOptionError(`${message} (checkpoint ${path})`, { uri: path });
 }

@@ -1,20 +1,22 @@
-import { StorageFactory } from '@yoink/storage-core';
+import { registerBackend } from '@yoink/storage-core';
 import { LocalFileStorage, type LocalFileStorageOptions } from './local-file-storage.js';
 
-export { checkpointPath } from './checkpoint-path.js';
 export {
-  DEFAULT_LOCK_STALE_MS,
   type LocalDurability,
   LocalFileStorage,
   type LocalFileStorageOptions,
 } from './local-file-storage.js';
-export { type LockOwner, readLockOwner } from './lock-folder.js';
 
-// The package's one side effect: plain paths and file: URLs route to the "file" scheme.
-// A registration made before (the application's own, or another copy of this package) is kept.
-if (!StorageFactory.has('file')) {
-  StorageFactory.register(
-    'file',
-    (uri, options) => new LocalFileStorage(uri, options as LocalFileStorageOptions),
-  );
+declare module '@yoink/storage-core' {
+  interface StorageSchemes {
+    file: LocalFileStorageOptions;
+  }
 }
+
+// The package's one side effect: plain paths and file: URLs route to the "file"
+// scheme. Another copy of this package registering again is a no-op.
+registerBackend<LocalFileStorageOptions>({
+  name: '@yoink/storage-local',
+  schemes: ['file'],
+  create: (uri, options) => new LocalFileStorage(uri, options),
+});

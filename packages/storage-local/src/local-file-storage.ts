@@ -2,15 +2,18 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
+  BUFFERED_OPTIONS,
   BufferedStorage,
   type BufferedStorageOptions,
   type Chunk,
   ConcurrentWriterError,
+  checkUri,
+  defineOptions,
   type OpenResult,
 } from '@yoink/storage-core';
 import { CheckpointLock } from './checkpoint-lock.js';
 import { checkpointPath } from './checkpoint-path.js';
-import { errno, fileError, invalidOption } from './file-error.js';
+import { errno, fileError } from './file-error.js';
 
 /** How far `flush()` goes before it resolves. */
 export type LocalDurability = 'none' | 'fsync';
@@ -39,7 +42,14 @@ export interface LocalFileStorageOptions extends BufferedStorageOptions {
 }
 
 /** Default stale period of the writer lock. */
-export const DEFAULT_LOCK_STALE_MS = 10_000;
+const DEFAULT_LOCK_STALE_MS = 10_000;
+
+const OPTIONS = defineOptions<LocalFileStorageOptions>({
+  ...BUFFERED_OPTIONS,
+  durability: { type: 'enum', values: ['none', 'fsync'] },
+  lock: { type: 'boolean' },
+  lockStaleMs: { type: 'number', min: 2000 },
+});
 const READ_CHUNK_BYTES = 64 * 1024;
 
 /**
@@ -90,30 +100,16 @@ export class LocalFileStorage extends BufferedStorage {
    *   separator.
    * @throws {InvalidOptionError} for an option with a bad value.
    */
-  constructor(pathOrFileUrl: string, options: LocalFileStorageOptions = {}) {
+  constructor(pathOrFileUrl: string, options?: LocalFileStorageOptions) {
+    checkUri(pathOrFileUrl);
     const path = checkpointPath(pathOrFileUrl);
-    super(path, options);
+    // A file: URL has no query (checkpointPath refuses one), so options come from `options` only.
+    const checked = OPTIONS.parse({ uri: path, options, backend: 'LocalFileStorage' });
+    super(path, checked);
     this.path = path;
-    const durability = options.durability ?? 'none';
-    if (durability !== 'none' && durability !== 'fsync') {
-      throw invalidOption(
-        path,
-        `durability must be 'none' or 'fsync', got ${JSON.stringify(durability)}`,
-      );
-    }
-    this.durability = durability;
-    this.#lockEnabled = options.lock ?? true;
-    if (typeof this.#lockEnabled !== 'boolean') {
-      throw invalidOption(path, `lock must be true or false, got ${String(options.lock)}`);
-    }
-    const stale = options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS;
-    if (!Number.isFinite(stale) || stale < 2000) {
-      throw invalidOption(
-        path,
-        `lockStaleMs must be a number of milliseconds of at least 2000, got ${String(stale)}`,
-      );
-    }
-    this.#lockStaleMs = stale;
+    this.durability = checked.durability ?? 'none';
+    this.#lockEnabled = checked.lock ?? true;
+    this.#lockStaleMs = checked.lockStaleMs ?? DEFAULT_LOCK_STALE_MS;
   }
 
   /**

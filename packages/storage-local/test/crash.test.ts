@@ -4,7 +4,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { collectLines } from '@yoink/storage-testkit';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { LocalFileStorage, readLockOwner } from '../src/index.js';
+import { LocalFileStorage } from '../src/index.js';
+import { readLockOwner } from '../src/lock-folder.js';
 import { crawlLine } from './fixtures/crawl-line.mjs';
 import { makeTempDir, removeTempDir } from './temp-dir.js';
 

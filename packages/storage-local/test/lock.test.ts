@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { ConcurrentWriterError } from '@yoink/storage-core';
 import { collectLines } from '@yoink/storage-testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalFileStorage, readLockOwner } from '../src/index.js';
+import { LocalFileStorage } from '../src/index.js';
+import { readLockOwner } from '../src/lock-folder.js';
 import { ChildWriter } from './child-writer.js';
 import { makeTempDir, removeTempDir, waitFor } from './temp-dir.js';
 
