@@ -1,7 +1,15 @@
-import { CheckpointStorage } from './checkpoint-storage.js';
+import { CheckpointStorage, type ReadOptions } from './checkpoint-storage.js';
 import { ConcurrentWriterError, InvalidOptionError, StorageClosedError } from './errors.js';
 import { redactUri } from './redact.js';
 import { type Chunk, splitLines } from './split-lines.js';
+import {
+  countNewlines,
+  debugEnabled,
+  debugLog,
+  type StorageTraceContext,
+  trace,
+  traced,
+} from './tracing.js';
 import { WriteBuffer } from './write-buffer.js';
 
 /** Options every {@link BufferedStorage} backend accepts. */
@@ -30,6 +38,25 @@ export const DEFAULT_MAX_BUFFER_BYTES: number = 8 * 1024 * 1024;
 type State = 'open' | 'closing' | 'closed';
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/** `promise`, or a rejection with `signal.reason` as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
 
 /**
  * The base class for backends. It implements the contract's rules once:
@@ -128,8 +155,14 @@ export abstract class BufferedStorage extends CheckpointStorage {
    */
   protected abstract persist(data: string): Promise<void>;
 
-  /** The persisted content as chunks in order; nothing when it does not exist. */
-  protected abstract readChunks(): AsyncIterable<Chunk>;
+  /**
+   * The persisted content as chunks in order; nothing when it does not exist.
+   * Called for every `read()`, also after `close()`: open what the read needs
+   * and release it when the iteration ends (a `finally` in a generator runs
+   * when the caller stops early too). Pass `options.signal` to in-flight
+   * requests so an abort cancels them at once.
+   */
+  protected abstract readChunks(options: ReadOptions): AsyncIterable<Chunk>;
 
   /**
    * Called once, before this instance's first write is accepted: acquire a
@@ -205,9 +238,74 @@ export abstract class BufferedStorage extends CheckpointStorage {
     return this.#enqueueFlush();
   }
 
-  read(): AsyncGenerator<string, void, undefined> {
-    // No generator of our own around the splitter: one layer less per line.
-    return splitLines(this.readChunks());
+  /**
+   * Yields the checkpoint's lines in order (see {@link CheckpointStorage}).
+   * Works after `close()` too. `options.signal` aborts the read: the
+   * iteration throws the signal's reason, and the backend's read is stopped
+   * and its handle or connection released.
+   */
+  read(options: ReadOptions = {}): AsyncGenerator<string, void, undefined> {
+    // The common case gets no generator of its own around the splitter: one
+    // layer less per line.
+    if (options.signal === undefined && !traced('read')) {
+      return splitLines(this.readChunks(options));
+    }
+    return splitLines(this.#chunks(options), options);
+  }
+
+  /** readChunks() with cancellation and per-chunk tracing. */
+  async *#chunks(options: ReadOptions): AsyncGenerator<Chunk> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const it = this.readChunks(options)[Symbol.asyncIterator]();
+    let pending = false;
+    try {
+      for (;;) {
+        pending = true;
+        let next: Promise<IteratorResult<Chunk>>;
+        if (traced('read')) {
+          const ctx = this.#context('read');
+          next = trace(ctx, async () => {
+            const r = await it.next();
+            if (r.done) ctx.done = true;
+            else {
+              ctx.bytes =
+                typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.byteLength;
+              ctx.lines = countNewlines(r.value);
+            }
+            return r;
+          });
+        } else {
+          next = it.next();
+        }
+        const result = signal ? await abortable(next, signal) : await next;
+        pending = false;
+        if (result.done) return;
+        yield result.value;
+        signal?.throwIfAborted();
+      }
+    } finally {
+      // Stop the backend's read so it releases its handle. If a next() is
+      // still pending (aborted mid-request), do not wait for it: the backend
+      // saw the signal and its generator finishes on its own.
+      const done = it.return?.();
+      if (!pending) await done;
+      else done?.catch(() => {});
+    }
+  }
+
+  #context(operation: StorageTraceContext['operation']): StorageTraceContext {
+    return { operation, backend: this.constructor.name, uri: this.uri };
+  }
+
+  /** Runs `fn` in `operation`'s tracing channel when someone subscribed (else no context is built). */
+  #traced<T>(
+    operation: StorageTraceContext['operation'],
+    fn: (ctx: StorageTraceContext | undefined) => Promise<T>,
+  ): Promise<T> {
+    if (!traced(operation)) return fn(undefined);
+    const ctx = this.#context(operation);
+    return trace(ctx, () => fn(ctx));
   }
 
   abstract override exists(): Promise<boolean>;
@@ -216,7 +314,7 @@ export abstract class BufferedStorage extends CheckpointStorage {
     if (this.#state === 'closed') return Promise.resolve();
     if (this.#closing) return this.#closing;
     this.#state = 'closing';
-    this.#closing = (async () => {
+    this.#closing = this.#traced('close', async () => {
       try {
         await this.#enqueue(() => this.#flushOnce(true));
       } catch (e) {
@@ -240,7 +338,8 @@ export abstract class BufferedStorage extends CheckpointStorage {
       }
       this.#state = 'closed';
       await this.release();
-    })();
+      debugLog('%s: closed', this.uri);
+    });
     return this.#closing;
   }
 
@@ -255,7 +354,20 @@ export abstract class BufferedStorage extends CheckpointStorage {
 
   async #ensureOpen(): Promise<void> {
     if (this.#opened === undefined) {
-      const opening = this.openForAppend().then((result) => {
+      const opening = this.#traced('open', async (ctx) => {
+        const started = performance.now();
+        const result = await this.openForAppend();
+        if (ctx) ctx.tornTail = result.tornTail;
+        if (debugEnabled()) {
+          debugLog(
+            '%s: opened for writing in %s ms (torn tail: %s)',
+            this.uri,
+            (performance.now() - started).toFixed(1),
+            result.tornTail,
+          );
+        }
+        return result;
+      }).then((result) => {
         if (!this.#tornTailHandled) {
           this.#tornTailHandled = true;
           // Torn tail: the first bytes this instance persists start a fresh line.
@@ -297,7 +409,22 @@ export abstract class BufferedStorage extends CheckpointStorage {
       if (data.length === 0) return;
     }
     try {
-      await this.persist(data);
+      await this.#traced('flush', async (ctx) => {
+        const started = debugEnabled() ? performance.now() : 0;
+        if (ctx) {
+          ctx.bytes = Buffer.byteLength(data, 'utf8');
+          ctx.lines = countNewlines(data);
+        }
+        await this.persist(data);
+        if (started) {
+          debugLog(
+            '%s: flushed %d bytes in %s ms',
+            this.uri,
+            Buffer.byteLength(data, 'utf8'),
+            (performance.now() - started).toFixed(1),
+          );
+        }
+      });
     } catch (e) {
       // Keep the data, ahead of anything written during the failed attempt.
       this.#buffer.unshift(data);

@@ -5,9 +5,19 @@
  *
  * See {@link CheckpointStorage} for what each method promises.
  */
+/** Options of `read()`. */
+export interface ReadOptions {
+  /**
+   * Stops the read: the iteration throws `signal.reason` (an `AbortError`)
+   * at once, in-flight requests are cancelled and the file handle or
+   * connection the read opened is released.
+   */
+  signal?: AbortSignal | undefined;
+}
+
 export interface CheckpointStorageLike {
   write(data: string): Promise<void>;
-  read(): AsyncIterable<string>;
+  read(options?: ReadOptions): AsyncIterable<string>;
   exists(): Promise<boolean>;
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -20,7 +30,7 @@ export interface CheckpointStorageLike {
  * | method | promise |
  * |---|---|
  * | `write(data)` | Append `data` verbatim (UTF-8). Any string: several lines, or part of one. |
- * | `read()` | Yield the lines in append order, without `\n`; a last segment without `\n` too. Memory bounded by the longest line. A missing checkpoint yields nothing. |
+ * | `read(options?)` | Yield the lines in append order, without `\n`; a last segment without `\n` too. Memory bounded by the longest line. A missing checkpoint yields nothing. Works before, during and after `close()` (a read after close opens what it needs and releases it when the iteration ends). `options.signal` cancels it. |
  * | `exists()` | `true` once anything has been persisted here. |
  * | `flush()` | Persist everything written before the call. On failure, reject and keep the data for the next `flush()`. |
  * | `close()` | Flush, then release handles. Idempotent; `write`/`flush` afterwards reject with `StorageClosedError`. |
@@ -43,8 +53,8 @@ export interface CheckpointStorageLike {
 export abstract class CheckpointStorage implements CheckpointStorageLike {
   /** Append `data` verbatim. */
   abstract write(data: string): Promise<void>;
-  /** Yield the checkpoint's lines in order, without the `\n`. */
-  abstract read(): AsyncIterable<string>;
+  /** Yield the checkpoint's lines in order, without the `\n`; `options.signal` cancels. */
+  abstract read(options?: ReadOptions): AsyncIterable<string>;
   /** `true` once anything has been persisted at this location. */
   abstract exists(): Promise<boolean>;
   /** Persist everything written before this call. */

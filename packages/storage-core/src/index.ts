@@ -4,7 +4,11 @@ export {
   type BufferedStorageOptions,
   type OpenResult,
 } from './buffered-storage.js';
-export { CheckpointStorage, type CheckpointStorageLike } from './checkpoint-storage.js';
+export {
+  CheckpointStorage,
+  type CheckpointStorageLike,
+  type ReadOptions,
+} from './checkpoint-storage.js';
 export {
   BackendLoadError,
   BackendNotInstalledError,
@@ -44,3 +48,9 @@ export {
   type StorageOptions,
   type StorageSchemes,
 } from './storage-factory.js';
+export {
+  debugEnabled,
+  debugLog,
+  type StorageTraceContext,
+  TRACING_CHANNELS,
+} from './tracing.js';

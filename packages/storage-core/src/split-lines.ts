@@ -12,6 +12,8 @@ export type Chunk = Uint8Array | string;
  * - Empty lines are yielded as `''`; a final segment without `\n` is yielded
  *   too; `'a\n'` yields only `'a'`.
  * - Byte and string chunks may be mixed.
+ * - With `options.signal`, an abort ends the iteration before the next line
+ *   with the signal's reason.
  *
  * @example
  * ```ts
@@ -22,7 +24,18 @@ export type Chunk = Uint8Array | string;
  */
 export async function* splitLines(
   source: AsyncIterable<Chunk> | Iterable<Chunk>,
+  options: { signal?: AbortSignal | undefined } = {},
 ): AsyncGenerator<string, void, undefined> {
+  const { signal } = options;
+  if (signal) {
+    // Checked before every line: an abort stops the iteration at once, even
+    // inside a chunk that holds many lines.
+    for await (const line of splitLines(source)) {
+      signal.throwIfAborted();
+      yield line;
+    }
+    return;
+  }
   // ignoreBOM: a byte order mark is content like any other bytes (read()
   // returns exactly what was written), not something to strip.
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });

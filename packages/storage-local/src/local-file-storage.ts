@@ -10,6 +10,7 @@ import {
   checkUri,
   defineOptions,
   type OpenResult,
+  type ReadOptions,
 } from '@yoink/storage-core';
 import { CheckpointLock } from './checkpoint-lock.js';
 import { checkpointPath } from './checkpoint-path.js';
@@ -278,12 +279,18 @@ export class LocalFileStorage extends BufferedStorage {
     await fh.close().catch(() => {});
   }
 
-  protected override async *readChunks(): AsyncGenerator<Chunk> {
-    const stream = createReadStream(this.path, { highWaterMark: READ_CHUNK_BYTES });
+  protected override async *readChunks(options: ReadOptions): AsyncGenerator<Chunk> {
+    // The stream is opened per read (also after close()) and destroyed when
+    // the iteration ends, stops early or is aborted.
+    const stream = createReadStream(this.path, {
+      highWaterMark: READ_CHUNK_BYTES,
+      signal: options.signal,
+    });
     try {
       for await (const chunk of stream) yield chunk as Buffer;
     } catch (e) {
       if (errno(e) === 'ENOENT') return;
+      if (options.signal?.aborted) throw options.signal.reason;
       throw fileError('read', this.path, e);
     } finally {
       stream.destroy();

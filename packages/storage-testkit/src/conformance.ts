@@ -325,6 +325,39 @@ export function describeConformance<S extends CheckpointStorageLike>(
       expect(await collect(reader.read())).toEqual(['one', 'two']);
     });
 
+    it('read({ signal }): an abort stops the read with the signal’s reason; reading again works', {
+      timeout,
+    }, async () => {
+      const loc = location('abort');
+      const s = await open(loc);
+      for (let i = 0; i < 2000; i++) {
+        await s.write(`{"i":${i}}\n`);
+        if (i % 500 === 499) await s.flush();
+      }
+      await s.close();
+      const controller = new AbortController();
+      let seen = 0;
+      const e = await (async () => {
+        for await (const _ of s.read({ signal: controller.signal })) {
+          seen += 1;
+          if (seen === 1) controller.abort();
+        }
+      })().then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect((e as Error | undefined)?.name).toBe('AbortError');
+      expect(seen).toBe(1);
+      const before = await (async () => {
+        for await (const _ of s.read({ signal: AbortSignal.abort() })) return 'read';
+      })().then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect((before as Error | undefined)?.name).toBe('AbortError');
+      expect((await collect(s.read())).length).toBe(2000);
+    });
+
     it('write() and flush() after close() reject with StorageClosedError', {
       timeout,
     }, async () => {

@@ -3,6 +3,7 @@
 // Its "server" is a Map; a real one would be a database client.
 import {
   CheckpointStorage,
+  type ReadOptions,
   StorageClosedError,
   StorageFactory,
   splitLines,
@@ -39,8 +40,8 @@ export class SketchStorage extends CheckpointStorage {
     list.push(Buffer.from(text, 'utf8'));
     server.set(this.key, list);
   }
-  async *read(): AsyncGenerator<string> {
-    yield* splitLines(server.get(this.key) ?? []);
+  async *read(options: ReadOptions = {}): AsyncGenerator<string> {
+    yield* splitLines(server.get(this.key) ?? [], options);
   }
   async exists(): Promise<boolean> {
     return (server.get(this.key)?.length ?? 0) > 0;
