@@ -55,8 +55,24 @@ for (const dir of dirs) {
   if (pkg.sideEffects === undefined) fail('sideEffects is not declared');
   // A backend registers its schemes in src/index.ts: bundlers must keep that import.
   const entry = join(dir, 'src', 'index.ts');
-  const registers =
-    existsSync(entry) && /StorageFactory\s*\.\s*register\(/.test(readFileSync(entry, 'utf8'));
+  const entrySource = existsSync(entry) ? readFileSync(entry, 'utf8') : '';
+  const registers = /StorageFactory\s*\.\s*register\(|registerBackend\s*(<[^>]*>)?\(/.test(
+    entrySource,
+  );
+  // core's auto-import only loads a package that declares its schemes, and they
+  // must be the schemes its entry registers.
+  if (registers && !pkg.bin) {
+    const declared = pkg.yoink?.storage?.schemes;
+    const registered = /schemes:\s*\[([^\]]*)\]/.exec(entrySource)?.[1];
+    const names = registered ? [...registered.matchAll(/'([^']+)'/g)].map((m) => m[1]) : [];
+    if (!Array.isArray(declared) || declared.length === 0) {
+      fail('a backend must declare its schemes: "yoink": { "storage": { "schemes": [...] } }');
+    } else if (names.length && names.sort().join() !== [...declared].sort().join()) {
+      fail(
+        `yoink.storage.schemes ${JSON.stringify(declared)} differs from the registered ${JSON.stringify(names)}`,
+      );
+    }
+  }
   if (
     (registers || Array.isArray(pkg.sideEffects)) &&
     !(Array.isArray(pkg.sideEffects) && pkg.sideEffects.includes('./dist/index.js'))
@@ -84,6 +100,7 @@ for (const dir of dirs) {
   const leaked = files.filter((f) => /(^|\/)(src|test|bench)\/|\.test\.|\.tsbuildinfo$/.test(f));
   if (leaked.length) fail(`tarball holds files it should not: ${leaked.join(', ')}`);
   if (!files.includes('README.md')) fail('tarball has no README.md');
+  if (!files.includes('LICENSE')) fail('tarball has no LICENSE');
   for (const target of [main?.default, main?.types, ...Object.values(pkg.bin ?? {})]) {
     if (typeof target === 'string' && !files.includes(target.replace(/^\.\//, ''))) {
       fail(`${target} is referenced by package.json but not in the tarball (not built?)`);
