@@ -396,7 +396,7 @@ describe('object layout: conflicts and failures', () => {
     expect(await storage().exists()).toBe(false);
   });
 
-  it('a 403 from HeadObject names the missing s3:ListBucket permission', async () => {
+  it('a 403 from HeadObject is a StoragePermissionError naming the missing s3:ListBucket permission', async () => {
     mock.on(HeadObjectCommand).rejects(s3Error('Forbidden', 403));
     const e = await storage()
       .exists()
@@ -406,7 +406,7 @@ describe('object layout: conflicts and failures', () => {
     expect((e as Error).message).toContain('mock-bucket');
   });
 
-  it('AccessDenied on PutObject names s3:PutObject and keeps the data', async () => {
+  it('AccessDenied on PutObject is a StoragePermissionError naming s3:PutObject, with the data kept', async () => {
     mock.on(HeadObjectCommand).rejects(s3Error('NotFound', 404));
     mock.on(PutObjectCommand).rejects(s3Error('AccessDenied', 403));
     const s = storage();
@@ -434,7 +434,7 @@ describe('object layout: conflicts and failures', () => {
     },
   );
 
-  it('throttling that outlasts the SDK retries surfaces as StorageError with the data kept', async () => {
+  it('throttling that outlasts the SDK retries surfaces as StorageUnavailableError (retryable) with the data kept', async () => {
     mock.on(HeadObjectCommand).rejects(s3Error('NotFound', 404));
     const slow = s3Error('SlowDown', 503, 'Please reduce your request rate.');
     slow.$metadata.attempts = 3;
