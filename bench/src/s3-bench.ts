@@ -95,8 +95,10 @@ function storageDesign(
   key: string,
   layout: 'object' | 'segments',
 ): Design {
+  // s3rver ignores conditional headers, so it runs only with the explicit opt-out.
+  const optOut = server.kind === 's3rver' ? '&conditionalWrites=off' : '';
   const s = new S3Storage(
-    `s3://${bucket}/${key}?endpoint=${encodeURIComponent(server.endpoint)}&forcePathStyle=true&layout=${layout}`,
+    `s3://${bucket}/${key}?endpoint=${encodeURIComponent(server.endpoint)}&forcePathStyle=true&layout=${layout}${optOut}`,
     {
       clientConfig: {
         credentials: server.clientConfig.credentials,

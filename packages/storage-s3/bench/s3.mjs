@@ -95,8 +95,10 @@ async function run(name, server, make) {
 
 function storageMaker(layout, key) {
   return (server) => {
+    // s3rver ignores conditional headers, so it runs only with the explicit opt-out.
+    const optOut = server.kind === 's3rver' ? '&conditionalWrites=off' : '';
     const s = new S3Storage(
-      `s3://${BUCKET}/${key}?endpoint=${encodeURIComponent(server.endpoint)}&forcePathStyle=true&layout=${layout}`,
+      `s3://${BUCKET}/${key}?endpoint=${encodeURIComponent(server.endpoint)}&forcePathStyle=true&layout=${layout}${optOut}`,
       { clientConfig: { credentials: server.clientConfig.credentials } },
     );
     return {

@@ -1,31 +1,33 @@
 import {
-  AbortMultipartUploadCommand,
-  type CompletedPart,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  UploadPartCommand,
-  UploadPartCopyCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
-import { type OpenResult, StorageError } from '@yoink/storage-core';
+import { ConcurrentWriterError, type OpenResult, type StorageError } from '@yoink/storage-core';
+import { readAll, streamBody } from './body.js';
+import {
+  notImplementedDuringFlush,
+  readCondition,
+  verifyConditionalWrites,
+  writeCondition,
+} from './conditional-writes.js';
+import { normalizeEtag, putEtag } from './etag.js';
+import { MultipartAppend } from './multipart-append.js';
+import { isOurWrite, WRITER_METADATA_KEY, writerMetadata } from './own-write.js';
 import {
   CONTENT_TYPE,
-  errorContext,
-  isOurWrite,
   type Layout,
   MIN_PART_BYTES,
-  multipartEtag,
-  putEtag,
-  readAll,
+  type ObjectVersion,
   type S3Context,
-  streamBody,
-} from './layout.js';
+} from './s3-context.js';
 import {
   codeOf,
   concurrentWriter,
+  errorContext,
+  headForbidden,
   isConditionalConflict,
   isNotFound,
   isNotImplemented,
@@ -35,47 +37,17 @@ import {
   statusOf,
   toStorageError,
 } from './s3-errors.js';
-
-/** Thrown inside a server-side append when the server lacks UploadPartCopy. */
-class CopyNotImplemented extends Error {}
+import { streamedPut } from './streamed-put.js';
 
 const NEWLINE = 0x0a;
 
-/**
- * Splits `[0, size)` into the fewest ranges of at most `maxBytes`, balanced so
- * each is at least `maxBytes / 2` (at least 5 MiB, since `maxBytes` ≥ 10 MiB)
- * when there are several. Inclusive `[start, end]` pairs.
- */
-export function copyRanges(size: number, maxBytes: number): Array<[number, number]> {
-  const count = Math.max(1, Math.ceil(size / maxBytes));
-  const base = Math.floor(size / count);
-  const extra = size % count;
-  const out: Array<[number, number]> = [];
-  let start = 0;
-  for (let i = 0; i < count; i++) {
-    const length = base + (i < extra ? 1 : 0);
-    out.push([start, start + length - 1]);
-    start += length;
-  }
-  return out;
+/** The object after a flush, and its content when this writer has it (below 5 MiB). */
+interface NewVersion extends ObjectVersion {
+  readonly content?: Buffer | undefined;
 }
 
-/** The parts of a CompletedPart: its number, ETag and any checksum the server returned. */
-function completedPart(partNumber: number, result: { ETag?: string | undefined }): CompletedPart {
-  const part: CompletedPart = { PartNumber: partNumber, ETag: result.ETag };
-  const fields = result as Record<string, unknown>;
-  for (const name of [
-    'ChecksumCRC32',
-    'ChecksumCRC32C',
-    'ChecksumCRC64NVME',
-    'ChecksumSHA1',
-    'ChecksumSHA256',
-  ] as const) {
-    const v = fields[name];
-    if (typeof v === 'string') part[name] = v;
-  }
-  return part;
-}
+/** How a flush appends to an object of 5 MiB or more. */
+type BigAppend = 'server-side' | 'rewrite' | 'streamed-put';
 
 /**
  * `layout: 'object'`: the checkpoint is one plain JSONL object.
@@ -83,29 +55,34 @@ function completedPart(partNumber: number, result: { ETag?: string | undefined }
  * The writer learns the object's ETag and size once, when it opens. Below
  * 5 MiB it keeps its own copy and re-puts it with each flush (`If-Match`, or
  * `If-None-Match: *` when creating). From 5 MiB on, a flush appends
- * server-side with a multipart upload (UploadPartCopy of the existing object,
- * UploadPart of the new bytes, CompleteMultipartUpload with `If-Match`). When
- * the server lacks UploadPartCopy it falls back, for good, to a streamed
- * rewrite in multipart parts.
+ * server-side with a multipart upload completed with `If-Match`
+ * ({@link MultipartAppend}), falling back, for good, to a streamed rewrite
+ * when the server lacks UploadPartCopy. On an endpoint that ignores `If-Match`
+ * on CompleteMultipartUpload it re-puts the object whole with `If-Match`
+ * instead ({@link streamedPut}).
  */
 export class ObjectLayout implements Layout {
   readonly #ctx: S3Context;
   readonly #key: string;
+  readonly #multipart: MultipartAppend;
   /** The ETag of the object as this writer last left it; undefined: it does not exist. */
   #etag: string | undefined;
   #size = 0;
   /** The object's content while it is below 5 MiB (the writer's own copy). */
   #copy: Buffer | undefined;
-  #serverCopyUnsupported = false;
+  #bigAppend: BigAppend = 'server-side';
+  /** Bytes of a failed flush that may have landed all the same (its reply was lost). */
+  #unconfirmed: number | undefined;
 
   constructor(ctx: S3Context, key: string) {
     this.#ctx = ctx;
     this.#key = key;
+    this.#multipart = new MultipartAppend(ctx, key);
   }
 
   /** `true` once a server answered NotImplemented to UploadPartCopy (for tests and stats). */
   get usesRewriteFallback(): boolean {
-    return this.#serverCopyUnsupported;
+    return this.#bigAppend === 'rewrite';
   }
 
   #error(e: unknown, operation: S3Operation, flushing = false): StorageError {
@@ -116,77 +93,121 @@ export class ObjectLayout implements Layout {
     return concurrentWriter(errorContext(this.#ctx, this.#key, operation, true), e);
   }
 
+  #headError(e: unknown, flushing = false): StorageError {
+    if (statusOf(e) === 403 || codeOf(e) === 'AccessDenied') {
+      return headForbidden(errorContext(this.#ctx, this.#key, 'HeadObject', flushing), e);
+    }
+    return this.#error(e, 'HeadObject', flushing);
+  }
+
+  #head(client: S3Client = this.#ctx.client) {
+    return client.send(new HeadObjectCommand({ Bucket: this.#ctx.bucket, Key: this.#key }));
+  }
+
   async open(): Promise<OpenResult> {
-    const { client, bucket } = this.#ctx;
+    if (this.#ctx.conditionalWrites === 'on') {
+      const support = await verifyConditionalWrites(this.#ctx, this.#key, true);
+      if (support.completeIfMatch !== 'enforced') this.#bigAppend = 'streamed-put';
+    }
     let head: { ETag?: string | undefined; ContentLength?: number | undefined };
     try {
-      head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: this.#key }));
+      head = await this.#head();
     } catch (e) {
-      if (isNotFound(e)) {
-        this.#etag = undefined;
-        this.#size = 0;
-        this.#copy = Buffer.alloc(0);
-        return { tornTail: false };
-      }
-      throw this.#headError(e);
+      if (!isNotFound(e)) throw this.#headError(e);
+      this.#etag = undefined;
+      this.#size = 0;
+      this.#copy = Buffer.alloc(0);
+      return { tornTail: false };
     }
     const size = head.ContentLength ?? 0;
-    if (size < MIN_PART_BYTES) {
-      // Small: one GET gives the writer its own copy, so flushes never download.
-      let body: Buffer;
-      let etag: string | undefined;
-      try {
-        const got = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: this.#key, IfMatch: head.ETag }),
-        );
-        body = await readAll(got.Body);
-        etag = got.ETag ?? head.ETag;
-      } catch (e) {
-        if (isPreconditionFailed(e) || isNotFound(e)) throw this.#conflict(e, 'GetObject');
-        throw this.#error(e, 'GetObject');
-      }
-      this.#etag = etag;
-      this.#size = body.length;
-      this.#copy = body;
-      return { tornTail: body.length > 0 && body[body.length - 1] !== NEWLINE };
-    }
+    // Small: one GET gives the writer its own copy, so flushes never download.
     // Big: only the last byte, to know whether the tail is torn.
-    let last: Buffer;
+    const range = size < MIN_PART_BYTES ? undefined : `bytes=${size - 1}-${size - 1}`;
+    let body: Buffer;
+    let etag: string | undefined;
     try {
-      const got = await client.send(
+      const got = await this.#ctx.client.send(
         new GetObjectCommand({
-          Bucket: bucket,
+          Bucket: this.#ctx.bucket,
           Key: this.#key,
-          Range: `bytes=${size - 1}-${size - 1}`,
-          IfMatch: head.ETag,
+          Range: range,
+          IfMatch: readCondition(this.#ctx, head.ETag),
         }),
       );
-      last = await readAll(got.Body);
+      body = await readAll(got.Body);
+      etag = range ? head.ETag : (got.ETag ?? head.ETag);
     } catch (e) {
       if (isPreconditionFailed(e) || isNotFound(e)) throw this.#conflict(e, 'GetObject');
       throw this.#error(e, 'GetObject');
     }
-    this.#etag = head.ETag;
-    this.#size = size;
-    this.#copy = undefined;
-    return { tornTail: last[last.length - 1] !== NEWLINE };
+    this.#etag = etag;
+    this.#size = range ? size : body.length;
+    this.#copy = range ? undefined : body;
+    return { tornTail: body.length > 0 && body[body.length - 1] !== NEWLINE };
   }
 
   async persist(body: Buffer): Promise<void> {
-    if (this.#copy !== undefined) return this.#putWhole(this.#copy, body);
-    if (!this.#serverCopyUnsupported) {
-      const done = await this.#appendServerSide(body);
-      if (done) return;
-      this.#serverCopyUnsupported = true;
+    let data = body;
+    if (this.#unconfirmed !== undefined) {
+      const landed = await this.#landed(body.subarray(0, this.#unconfirmed));
+      this.#unconfirmed = undefined;
+      data = body.subarray(landed);
+      if (data.length === 0) return;
     }
-    await this.#rewrite(body);
+    try {
+      this.#advance(await this.#append(data));
+    } catch (e) {
+      // A conflict is definite; anything else may have landed without its reply.
+      if (!ConcurrentWriterError.isInstance(e)) this.#unconfirmed = data.length;
+      throw e;
+    }
+  }
+
+  async #append(data: Buffer): Promise<NewVersion> {
+    const from: ObjectVersion = { etag: this.#etag, size: this.#size };
+    if (this.#copy !== undefined) return this.#putWhole(this.#copy, data);
+    if (this.#bigAppend === 'streamed-put') return streamedPut(this.#ctx, this.#key, from, data);
+    if (this.#bigAppend === 'server-side') {
+      const done = await this.#multipart.serverSide(from, data);
+      if (done) return done;
+      this.#bigAppend = 'rewrite';
+    }
+    return this.#multipart.rewrite(from, data);
+  }
+
+  /** Records the object as a flush left it. */
+  #advance(version: NewVersion): void {
+    this.#etag = version.etag;
+    this.#size = version.size;
+    this.#copy = version.size < MIN_PART_BYTES ? version.content : undefined;
+  }
+
+  /**
+   * After a flush failed without a verdict: whether its `previous` bytes
+   * landed all the same. Only this instance writes its token, and only a
+   * write after the last one it confirmed changes the ETag.
+   */
+  async #landed(previous: Buffer): Promise<number> {
+    let head: { ETag?: string; ContentLength?: number; Metadata?: Record<string, string> };
+    try {
+      head = await this.#head();
+    } catch (e) {
+      if (isNotFound(e)) return 0;
+      this.#unconfirmed = previous.length;
+      throw this.#headError(e, true);
+    }
+    const ours = head.Metadata?.[WRITER_METADATA_KEY] === this.#ctx.writerToken;
+    const changed = normalizeEtag(head.ETag) !== normalizeEtag(this.#etag);
+    if (!ours || !changed || head.ContentLength !== this.#size + previous.length) return 0;
+    const content = this.#copy && Buffer.concat([this.#copy, previous]);
+    this.#advance({ etag: head.ETag, size: head.ContentLength, content });
+    return previous.length;
   }
 
   /** Small object: PUT the writer's copy plus the new bytes, conditionally. */
-  async #putWhole(copy: Buffer, body: Buffer): Promise<void> {
+  async #putWhole(copy: Buffer, body: Buffer): Promise<NewVersion> {
     const full = copy.length === 0 ? body : Buffer.concat([copy, body]);
-    const expected = putEtag(full);
-    let etag: string | undefined;
+    const expected = { size: full.length, etag: putEtag(full) };
     try {
       const res = await this.#ctx.client.send(
         new PutObjectCommand({
@@ -194,200 +215,28 @@ export class ObjectLayout implements Layout {
           Key: this.#key,
           Body: full,
           ContentType: CONTENT_TYPE,
-          ...(this.#etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: this.#etag }),
+          Metadata: writerMetadata(this.#ctx),
+          ...writeCondition(this.#ctx, this.#etag),
         }),
       );
-      etag = res.ETag ?? expected;
+      return { etag: res.ETag ?? expected.etag, size: full.length, content: full };
     } catch (e) {
       if (isPreconditionFailed(e)) {
-        if (!(await isOurWrite(this.#ctx, this.#key, full.length, expected))) {
-          throw this.#conflict(e, 'PutObject');
-        }
-        etag = expected;
-      } else if (isConditionalConflict(e)) {
+        if (await isOurWrite(this.#ctx, this.#key, expected)) return { ...expected, content: full };
         throw this.#conflict(e, 'PutObject');
-      } else {
-        throw this.#error(e, 'PutObject', true);
       }
-    }
-    this.#etag = etag;
-    this.#size = full.length;
-    this.#copy = full.length < MIN_PART_BYTES ? full : undefined;
-  }
-
-  async #createUpload(): Promise<string> {
-    try {
-      const res = await this.#ctx.client.send(
-        new CreateMultipartUploadCommand({
-          Bucket: this.#ctx.bucket,
-          Key: this.#key,
-          ContentType: CONTENT_TYPE,
-        }),
-      );
-      if (!res.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
-      return res.UploadId;
-    } catch (e) {
-      throw this.#error(e, 'CreateMultipartUpload', true);
-    }
-  }
-
-  async #abort(uploadId: string): Promise<void> {
-    try {
-      await this.#ctx.client.send(
-        new AbortMultipartUploadCommand({
-          Bucket: this.#ctx.bucket,
-          Key: this.#key,
-          UploadId: uploadId,
-        }),
-      );
-    } catch {
-      // Best effort: the flush's own error is the one to report. A bucket
-      // lifecycle rule (AbortIncompleteMultipartUpload) cleans up the rest.
-    }
-  }
-
-  async #uploadPart(uploadId: string, partNumber: number, body: Buffer): Promise<CompletedPart> {
-    try {
-      const res = await this.#ctx.client.send(
-        new UploadPartCommand({
-          Bucket: this.#ctx.bucket,
-          Key: this.#key,
-          UploadId: uploadId,
-          PartNumber: partNumber,
-          Body: body,
-        }),
-      );
-      return completedPart(partNumber, res);
-    } catch (e) {
-      throw this.#error(e, 'UploadPart', true);
-    }
-  }
-
-  /** Completes with If-Match and records the new ETag and size. */
-  async #complete(uploadId: string, parts: CompletedPart[], newSize: number): Promise<void> {
-    const expected = multipartEtag(parts.map((p) => p.ETag ?? ''));
-    let etag: string | undefined;
-    try {
-      const res = await this.#ctx.client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: this.#ctx.bucket,
-          Key: this.#key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: parts },
-          ...(this.#etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: this.#etag }),
-        }),
-      );
-      etag = res.ETag ?? expected;
-    } catch (e) {
-      // 412 or NoSuchUpload after a lost reply: the first attempt may have completed.
-      const maybeOurs = isPreconditionFailed(e) || isNotFound(e);
-      if (maybeOurs && (await isOurWrite(this.#ctx, this.#key, newSize, expected))) {
-        etag = expected;
-      } else if (isPreconditionFailed(e) || isConditionalConflict(e)) {
-        throw this.#conflict(e, 'CompleteMultipartUpload');
-      } else {
-        throw this.#error(e, 'CompleteMultipartUpload', true);
+      if (isConditionalConflict(e)) throw this.#conflict(e, 'PutObject');
+      if (isNotImplemented(e) && this.#ctx.conditionalWrites === 'on') {
+        throw await notImplementedDuringFlush(this.#ctx, this.#key, 'PutObject', e);
       }
-    }
-    this.#etag = etag;
-    this.#size = newSize;
-    this.#copy = undefined;
-  }
-
-  /**
-   * Appends server-side. Returns `false` (after aborting) when the server does
-   * not implement UploadPartCopy; throws on any other failure, after aborting.
-   */
-  async #appendServerSide(body: Buffer): Promise<boolean> {
-    const { client, bucket } = this.#ctx;
-    const uploadId = await this.#createUpload();
-    try {
-      const parts: CompletedPart[] = [];
-      const source = `${bucket}/${encodeURIComponent(this.#key).replace(/%2F/g, '/')}`;
-      for (const [start, end] of copyRanges(this.#size, this.#ctx.copyPartBytes)) {
-        const partNumber = parts.length + 1;
-        try {
-          const res = await client.send(
-            new UploadPartCopyCommand({
-              Bucket: bucket,
-              Key: this.#key,
-              UploadId: uploadId,
-              PartNumber: partNumber,
-              CopySource: source,
-              CopySourceRange: `bytes=${start}-${end}`,
-              CopySourceIfMatch: this.#etag,
-            }),
-          );
-          parts.push(completedPart(partNumber, res.CopyPartResult ?? {}));
-        } catch (e) {
-          if (isNotImplemented(e)) throw new CopyNotImplemented();
-          if (isPreconditionFailed(e) || isNotFound(e)) throw this.#conflict(e, 'UploadPartCopy');
-          throw this.#error(e, 'UploadPartCopy', true);
-        }
-      }
-      parts.push(await this.#uploadPart(uploadId, parts.length + 1, body));
-      await this.#complete(uploadId, parts, this.#size + body.length);
-      return true;
-    } catch (e) {
-      await this.#abort(uploadId);
-      if (e instanceof CopyNotImplemented) return false;
-      throw e;
+      throw this.#error(e, 'PutObject', true);
     }
   }
 
-  /**
-   * Fallback for servers without UploadPartCopy: stream the object through a
-   * multipart upload (parts of `partBytes`) and add the new bytes to the last
-   * part. Memory stays bounded by one part.
-   */
-  async #rewrite(body: Buffer): Promise<void> {
-    const { client, bucket, partBytes } = this.#ctx;
-    const uploadId = await this.#createUpload();
-    try {
-      let got: { Body?: unknown };
-      try {
-        got = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: this.#key, IfMatch: this.#etag }),
-        );
-      } catch (e) {
-        if (isPreconditionFailed(e) || isNotFound(e)) throw this.#conflict(e, 'GetObject');
-        throw this.#error(e, 'GetObject', true);
-      }
-      const parts: CompletedPart[] = [];
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      let copied = 0;
-      for await (const chunk of streamBody(got.Body)) {
-        pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        pendingBytes += chunk.byteLength;
-        copied += chunk.byteLength;
-        if (pendingBytes >= partBytes) {
-          parts.push(await this.#uploadPart(uploadId, parts.length + 1, Buffer.concat(pending)));
-          pending = [];
-          pendingBytes = 0;
-        }
-      }
-      if (copied !== this.#size) {
-        throw this.#conflict(
-          new Error(`the object has ${copied} bytes, this writer expected ${this.#size}`),
-          'GetObject',
-        );
-      }
-      pending.push(body);
-      parts.push(await this.#uploadPart(uploadId, parts.length + 1, Buffer.concat(pending)));
-      await this.#complete(uploadId, parts, this.#size + body.length);
-    } catch (e) {
-      await this.#abort(uploadId);
-      throw e;
-    }
-  }
-
-  async *readChunks(): AsyncGenerator<Uint8Array> {
+  async *readChunks(client: S3Client): AsyncGenerator<Uint8Array> {
     let got: { Body?: unknown };
     try {
-      got = await this.#ctx.client.send(
-        new GetObjectCommand({ Bucket: this.#ctx.bucket, Key: this.#key }),
-      );
+      got = await client.send(new GetObjectCommand({ Bucket: this.#ctx.bucket, Key: this.#key }));
     } catch (e) {
       if (isNotFound(e)) return;
       throw this.#error(e, 'GetObject');
@@ -395,18 +244,16 @@ export class ObjectLayout implements Layout {
     yield* streamBody(got.Body);
   }
 
-  async exists(): Promise<boolean> {
+  async exists(client: S3Client): Promise<boolean> {
     try {
-      await this.#ctx.client.send(
-        new HeadObjectCommand({ Bucket: this.#ctx.bucket, Key: this.#key }),
-      );
+      await this.#head(client);
       return true;
     } catch (e) {
       if (!isNotFound(e)) throw this.#headError(e);
     }
     // A HEAD reply has no body, so a missing bucket looks like a missing object.
     try {
-      await this.#ctx.client.send(new HeadBucketCommand({ Bucket: this.#ctx.bucket }));
+      await client.send(new HeadBucketCommand({ Bucket: this.#ctx.bucket }));
     } catch (e) {
       if (statusOf(e) === 404) {
         throw missingBucket(errorContext(this.#ctx, this.#key, 'HeadObject'), e);
@@ -414,18 +261,5 @@ export class ObjectLayout implements Layout {
       // No s3:ListBucket (403) or anything else: the object is simply missing.
     }
     return false;
-  }
-
-  /** HeadObject errors: a 403 there often means "missing, and no s3:ListBucket". */
-  #headError(e: unknown): StorageError {
-    if (statusOf(e) === 403 || codeOf(e) === 'AccessDenied') {
-      return new StorageError(
-        `Access denied: HeadObject on s3://${this.#ctx.bucket}/${this.#key} answered 403 (for ${this.#ctx.uri}). ` +
-          'S3 answers 403 instead of 404 for a missing object when the credentials lack s3:ListBucket ' +
-          `on arn:aws:s3:::${this.#ctx.bucket}; grant s3:ListBucket (and s3:GetObject on the object).`,
-        { uri: this.#ctx.uri, cause: e },
-      );
-    }
-    return this.#error(e, 'HeadObject');
   }
 }

@@ -1,10 +1,18 @@
-import { ConcurrentWriterError, describeCause, StorageError } from '@yoink/storage-core';
+import {
+  ConcurrentWriterError,
+  ConditionalWritesUnsupportedError,
+  describeCause,
+  StorageError,
+  StoragePermissionError,
+  StorageUnavailableError,
+} from '@yoink/storage-core';
 
 /** The S3 operations this backend calls, for messages and permissions. */
 export type S3Operation =
   | 'HeadObject'
   | 'GetObject'
   | 'PutObject'
+  | 'DeleteObject'
   | 'ListObjectsV2'
   | 'CreateMultipartUpload'
   | 'UploadPartCopy'
@@ -17,6 +25,7 @@ export const PERMISSION_OF: Readonly<Record<S3Operation, string>> = {
   HeadObject: 's3:GetObject',
   GetObject: 's3:GetObject',
   PutObject: 's3:PutObject',
+  DeleteObject: 's3:DeleteObject',
   ListObjectsV2: 's3:ListBucket',
   CreateMultipartUpload: 's3:PutObject',
   UploadPartCopy: 's3:GetObject and s3:PutObject',
@@ -28,9 +37,11 @@ export const PERMISSION_OF: Readonly<Record<S3Operation, string>> = {
 interface SdkErrorShape {
   name?: string;
   Code?: string;
+  code?: string;
   message?: string;
+  errors?: unknown[];
+  cause?: unknown;
   $metadata?: { httpStatusCode?: number; attempts?: number };
-  $retryable?: unknown;
 }
 
 function shape(e: unknown): SdkErrorShape {
@@ -65,9 +76,37 @@ export function isConditionalConflict(e: unknown): boolean {
   return codeOf(e) === 'ConditionalRequestConflict' || statusOf(e) === 409;
 }
 
-/** `true` when the server does not implement the operation (501). */
+/** `true` when the server does not implement the operation or a header of it (501). */
 export function isNotImplemented(e: unknown): boolean {
   return codeOf(e) === 'NotImplemented' || statusOf(e) === 501;
+}
+
+// Socket-level failures: the request never got an answer.
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EPIPE',
+]);
+
+/** The network error code (`ECONNREFUSED`, …) of `e`, its cause or an AggregateError's members. */
+function networkCode(e: unknown, depth = 0): string | undefined {
+  const s = shape(e);
+  if (typeof s.code === 'string' && NETWORK_CODES.has(s.code)) return s.code;
+  if (s.name === 'TimeoutError') return 'timeout';
+  if (depth > 3) return undefined;
+  for (const inner of [...(Array.isArray(s.errors) ? s.errors : []), s.cause]) {
+    const code = inner === undefined ? undefined : networkCode(inner, depth + 1);
+    if (code) return code;
+  }
+  return undefined;
 }
 
 /** Where an error happened, for its message. */
@@ -80,6 +119,16 @@ export interface ErrorContext {
   operation: S3Operation;
   /** Set when a `flush()` failed: the message then says the data is kept. */
   flushing?: boolean;
+}
+
+/** An {@link ErrorContext} for `operation` on `key` of the checkpoint at `where`. */
+export function errorContext(
+  where: { readonly uri: string; readonly bucket: string },
+  key: string,
+  operation: S3Operation,
+  flushing = false,
+): ErrorContext {
+  return { uri: where.uri, bucket: where.bucket, key, operation, flushing };
 }
 
 function kept(ctx: ErrorContext): string {
@@ -108,46 +157,115 @@ export function missingBucket(ctx: ErrorContext, cause: unknown): StorageError {
   );
 }
 
+/** HeadObject answered 403: S3 does that for a missing object when s3:ListBucket is missing. */
+export function headForbidden(ctx: ErrorContext, cause: unknown): StoragePermissionError {
+  return new StoragePermissionError(
+    `Access denied: HeadObject on s3://${ctx.bucket}/${ctx.key} answered 403 (for ${ctx.uri}). ` +
+      'S3 answers 403 instead of 404 for a missing object when the credentials lack s3:ListBucket ' +
+      `on arn:aws:s3:::${ctx.bucket}; grant s3:ListBucket (and s3:GetObject on the object).${kept(ctx)}`,
+    { uri: ctx.uri, cause },
+  );
+}
+
 /**
- * Turns an SDK error into a {@link StorageError} whose message says what
- * happened, to which URI, and what to do: a missing bucket, a missing
- * permission (naming it), throttling or a 5xx after the SDK's retries, or
- * anything else with the S3 error code.
+ * The endpoint does not enforce the conditional writes the layout relies on:
+ * a {@link ConditionalWritesUnsupportedError} naming the endpoint, what it
+ * does not enforce, and the opt-out.
+ */
+export function conditionsUnsupported(
+  ctx: ErrorContext,
+  endpoint: string,
+  problems: readonly string[],
+  cause?: unknown,
+): ConditionalWritesUnsupportedError {
+  return new ConditionalWritesUnsupportedError(
+    `The S3 endpoint ${endpoint} does not enforce the conditional writes that keep a second writer ` +
+      `from silently overwriting ${ctx.uri} (bucket "${ctx.bucket}"): ${problems.join('; ')}. ` +
+      'Nothing of the checkpoint was written. Use a server that enforces If-None-Match and If-Match ' +
+      '(Amazon S3, MinIO, Cloudflare R2, moto), or, if you make sure that only one process ever writes ' +
+      "this checkpoint, opt out with ?conditionalWrites=off in the URI or { conditionalWrites: 'off' } in the options." +
+      kept(ctx),
+    { uri: ctx.uri, cause },
+  );
+}
+
+/** A segment listed a moment ago is gone: something deletes segments under the reader. */
+export function segmentVanished(ctx: ErrorContext, cause: unknown): StorageError {
+  return new StorageError(
+    `Segment ${ctx.key} of ${ctx.uri} disappeared while reading: something deletes segments. ` +
+      'Read again once the checkpoint is complete.',
+    { uri: ctx.uri, cause },
+  );
+}
+
+/** The object layout cannot grow a single object past S3's 5 GiB PutObject limit without multipart. */
+export function objectTooLarge(ctx: ErrorContext, bytes: number): StorageError {
+  return new StorageError(
+    `${ctx.uri} would grow to ${bytes} bytes, past the 5 GiB a single PutObject can write, and this ` +
+      'endpoint does not enforce If-Match on CompleteMultipartUpload, so it cannot be appended to safely. ' +
+      `Continue in a new checkpoint, or use layout=segments.${kept(ctx)}`,
+    { uri: ctx.uri },
+  );
+}
+
+/**
+ * Turns an SDK error into the {@link StorageError} a program can branch on,
+ * with a message that says what happened, to which URI, and what to do:
+ *
+ * - access denied (403) → {@link StoragePermissionError} naming the IAM
+ *   permission; rejected credentials (InvalidAccessKeyId,
+ *   SignatureDoesNotMatch, ExpiredToken…) → {@link StoragePermissionError};
+ * - unreachable (ECONNREFUSED, ENOTFOUND, timeouts…), throttling and 5xx after
+ *   the SDK's retries → {@link StorageUnavailableError} (`retryable: true`);
+ * - a missing bucket, a missing region, anything else → {@link StorageError}
+ *   with the S3 error code.
  */
 export function toStorageError(e: unknown, ctx: ErrorContext): StorageError {
   if (StorageError.isInstance(e)) return e;
   const code = codeOf(e);
   const status = statusOf(e);
   const where = `s3://${ctx.bucket}/${ctx.key}`;
+  const attempts = shape(e).$metadata?.attempts;
+  const after = attempts ? ` after ${attempts} attempts` : '';
   if (code === 'NoSuchBucket') return missingBucket(ctx, e);
-  if (code === 'AccessDenied' || code === 'Forbidden' || status === 403) {
-    return new StorageError(
-      `Access denied: ${ctx.operation} on ${where} needs the ${PERMISSION_OF[ctx.operation]} permission ` +
-        `(for ${ctx.uri}). Grant it to the credentials in use.${kept(ctx)}`,
-      { uri: ctx.uri, cause: e },
-    );
-  }
   if (
     code === 'InvalidAccessKeyId' ||
     code === 'SignatureDoesNotMatch' ||
-    code === 'ExpiredToken'
+    code === 'ExpiredToken' ||
+    code === 'InvalidToken' ||
+    code === 'TokenRefreshRequired'
   ) {
-    return new StorageError(
+    return new StoragePermissionError(
       `S3 rejected the credentials (${code}) for ${ctx.operation} on ${ctx.uri}. ` +
         `Check the SDK's credential chain (environment, profile, role).${kept(ctx)}`,
       { uri: ctx.uri, cause: e },
     );
   }
-  const attempts = shape(e).$metadata?.attempts;
+  if (code === 'AccessDenied' || code === 'Forbidden' || status === 403) {
+    return new StoragePermissionError(
+      `Access denied: ${ctx.operation} on ${where} needs the ${PERMISSION_OF[ctx.operation]} permission ` +
+        `(for ${ctx.uri}). Grant it to the credentials in use.${kept(ctx)}`,
+      { uri: ctx.uri, cause: e },
+    );
+  }
+  const network = networkCode(e);
+  if (network) {
+    return new StorageUnavailableError(
+      `Could not reach the S3 endpoint for ${ctx.operation} on ${where}${after} ` +
+        `(${network}: ${describeCause(e)}), for ${ctx.uri}. Check that the endpoint is up and reachable, ` +
+        `then try again.${kept(ctx)}`,
+      { uri: ctx.uri, cause: e },
+    );
+  }
   const transient =
-    (status !== undefined && status >= 500) ||
+    (status !== undefined && status >= 500 && status !== 501) ||
     status === 429 ||
-    /throttl|slowdown|toomanyrequests|requesttimeout/i.test(code ?? '');
+    /throttl|slowdown|toomanyrequests|requesttimeout|serviceunavailable/i.test(code ?? '');
   if (transient) {
-    return new StorageError(
-      `S3 ${ctx.operation} on ${where} failed${attempts ? ` after ${attempts} attempts` : ''} ` +
+    return new StorageUnavailableError(
+      `S3 ${ctx.operation} on ${where} failed${after} ` +
         `(${status ?? '?'} ${code ?? ''}: ${describeCause(e)}), for ${ctx.uri}. ` +
-        `The server is throttling or failing; raise maxAttempts or try later.${kept(ctx)}`,
+        `The server is throttling or failing; try again later, or raise maxAttempts.${kept(ctx)}`,
       { uri: ctx.uri, cause: e },
     );
   }

@@ -1,85 +1,51 @@
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import {
-  BufferedStorage,
-  type BufferedStorageOptions,
-  type Chunk,
-  InvalidUriError,
-  type OpenResult,
-} from '@yoink/storage-core';
-import { buildClientConfig } from './client-config.js';
-import { type Layout, MAX_PART_BYTES, MIN_PART_BYTES, type S3Context } from './layout.js';
+import { S3Client } from '@aws-sdk/client-s3';
+import { BufferedStorage, type Chunk, type OpenResult } from '@yoink/storage-core';
+import { ClientLease } from './client-lease.js';
 import { ObjectLayout } from './object-layout.js';
+import { newWriterToken } from './own-write.js';
+import type { Layout, S3Context } from './s3-context.js';
+import { resolveOptions, type S3StorageOptions } from './s3-options.js';
 import { SegmentsLayout } from './segments-layout.js';
 import { parseS3Uri, type S3Layout } from './uri.js';
 
-/** Options of {@link S3Storage}. */
-export interface S3StorageOptions extends BufferedStorageOptions {
-  /**
-   * Your own `S3Client`. It is used as is (URI `region`/`endpoint`/
-   * `forcePathStyle`, `clientConfig` and `maxAttempts` must then be left out)
-   * and never destroyed by `close()`.
-   */
-  client?: S3Client;
-  /**
-   * Settings for the `S3Client` this storage creates. They win over the URI's
-   * and over the defaults (see `buildClientConfig`: with a custom endpoint,
-   * checksums default to `'WHEN_REQUIRED'`).
-   */
-  clientConfig?: S3ClientConfig;
-  /** `'object'` (default): one plain JSONL object. `'segments'`: one object per flush under `<key>/`. Wins over the URI's `layout`. */
-  layout?: S3Layout;
-  /** Attempts per S3 request, retries included (the SDK retries throttling, 5xx and timeouts). SDK default: 3. */
-  maxAttempts?: number;
-  /** Part size of the streamed rewrite used when the server lacks UploadPartCopy. Default 8 MiB; at least 5 MiB. */
-  partSizeBytes?: number;
-  /**
-   * Largest range one UploadPartCopy copies. Default 5 GiB (S3's limit); at
-   * least 10 MiB, so balanced ranges stay above the 5 MiB part minimum.
-   */
-  copyPartSizeBytes?: number;
-}
-
-const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
-
-function checkSize(
-  uri: string,
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > MAX_PART_BYTES) {
-    throw new InvalidUriError(
-      `${name} must be an integer from ${min / 1024 / 1024} MiB to 5 GiB (S3's part limits), got ${String(value)}`,
-      { uri },
-    );
-  }
-  return value;
-}
+export type { S3StorageOptions } from './s3-options.js';
 
 /**
  * A checkpoint in Amazon S3 or an S3-compatible store (MinIO, R2, Ceph…), at
- * `s3://bucket/key[?region=…&endpoint=…&forcePathStyle=true&layout=segments]`.
+ * `s3://bucket/key[?region=…&endpoint=…&forcePathStyle=true&layout=segments&conditionalWrites=off]`.
  *
  * Writes are buffered (core's {@link BufferedStorage}); a flush never
  * downloads the checkpoint and never silently overwrites another writer's
  * data: conditional writes that fail become `ConcurrentWriterError`, with the
- * data kept in the buffer.
+ * data kept in the buffer. On a custom endpoint the first writer checks that
+ * the server enforces them (see `conditionalWrites`). `read()` and `exists()`
+ * also work after `close()`, with a client of their own.
  *
  * - `layout: 'object'` (default): one plain JSONL object. Under 5 MiB a flush
  *   re-puts the writer's own copy with `If-Match` (`If-None-Match: *` when
  *   creating); from 5 MiB on it appends server-side (multipart upload:
  *   UploadPartCopy of the object + UploadPart of the new bytes, completed with
  *   `If-Match`), falling back to a streamed rewrite on servers that lack
- *   UploadPartCopy.
+ *   UploadPartCopy. On an endpoint that enforces `If-Match` on PutObject but
+ *   not on CompleteMultipartUpload (moto, LocalStack), it re-puts the object
+ *   whole with `If-Match` instead, streamed.
  * - `layout: 'segments'`: each flush is a new object `<key>/000000000042.jsonl`,
  *   put with `If-None-Match: *`.
+ *
+ * Every object a writer puts carries its random writer token
+ * (`x-amz-meta-yoink-writer`), so a 412 on its own retried request is told
+ * apart from another writer's identical bytes.
  *
  * Credentials come from the SDK's default chain.
  *
  * @throws {InvalidUriError} when created with a bad URI (bucket name, empty
  *   key, unknown query parameter) or conflicting options.
+ * @throws {InvalidOptionError} for a `conditionalWrites` other than `'on'`/`'off'`,
+ *   or one that contradicts the URI's.
+ *
+ * Runtime failures are typed: `ConcurrentWriterError`,
+ * `ConditionalWritesUnsupportedError`, `StorageUnavailableError` (retryable),
+ * `StoragePermissionError`, else `StorageError`.
  *
  * @example
  * ```ts
@@ -99,87 +65,38 @@ export class S3Storage extends BufferedStorage {
   readonly layout: S3Layout;
   /** The client this storage sends requests with. */
   readonly client: S3Client;
-  readonly #ownsClient: boolean;
+  readonly #lease: ClientLease;
   readonly #io: Layout;
 
   constructor(uri: string, options: S3StorageOptions = {}) {
     const parsed = parseS3Uri(uri);
     super(uri, options);
-    const layout = options.layout ?? parsed.layout ?? 'object';
-    if (layout !== 'object' && layout !== 'segments') {
-      throw new InvalidUriError(`layout must be "object" or "segments", got "${String(layout)}"`, {
-        uri,
-      });
-    }
-    if (layout === 'object' && parsed.key.endsWith('/')) {
-      throw new InvalidUriError(
-        `The key of ${uri} ends with "/": name an object (as in …/site-a.jsonl), or use layout=segments for a prefix`,
-        { uri },
-      );
-    }
-    if (
-      options.maxAttempts !== undefined &&
-      (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1)
-    ) {
-      throw new InvalidUriError(
-        `maxAttempts must be a positive integer, got ${String(options.maxAttempts)}`,
-        { uri },
-      );
-    }
+    const resolved = resolveOptions(uri, parsed, options);
     if (options.client) {
-      const conflicting = [
-        parsed.region !== undefined && 'region (URI)',
-        parsed.endpoint !== undefined && 'endpoint (URI)',
-        parsed.forcePathStyle !== undefined && 'forcePathStyle (URI)',
-        options.clientConfig !== undefined && 'clientConfig',
-        options.maxAttempts !== undefined && 'maxAttempts',
-      ].filter((x): x is string => typeof x === 'string');
-      if (conflicting.length > 0) {
-        throw new InvalidUriError(
-          `${conflicting.join(', ')} cannot apply to a client you pass in (for ${uri}): configure your S3Client instead, or leave out client`,
-          { uri },
-        );
-      }
       this.client = options.client;
-      this.#ownsClient = false;
+      this.#lease = new ClientLease(this.client, undefined);
     } else {
-      this.client = new S3Client(
-        buildClientConfig(
-          {
-            region: parsed.region,
-            endpoint: parsed.endpoint,
-            forcePathStyle: parsed.forcePathStyle,
-            maxAttempts: options.maxAttempts,
-          },
-          options.clientConfig,
-        ),
-      );
-      this.#ownsClient = true;
+      const config = resolved.clientConfig;
+      this.client = new S3Client(config);
+      this.#lease = new ClientLease(this.client, () => new S3Client(config));
     }
     this.bucket = parsed.bucket;
-    this.layout = layout;
-    this.key = layout === 'segments' ? parsed.key.replace(/\/+$/, '') : parsed.key;
+    this.layout = resolved.layout;
+    this.key = resolved.key;
     const ctx: S3Context = {
       client: this.client,
+      injectedClient: options.client !== undefined,
       bucket: this.bucket,
       uri,
-      partBytes: checkSize(
-        uri,
-        'partSizeBytes',
-        options.partSizeBytes,
-        DEFAULT_PART_BYTES,
-        MIN_PART_BYTES,
-      ),
-      copyPartBytes: checkSize(
-        uri,
-        'copyPartSizeBytes',
-        options.copyPartSizeBytes,
-        MAX_PART_BYTES,
-        2 * MIN_PART_BYTES,
-      ),
+      conditionalWrites: resolved.conditionalWrites,
+      writerToken: newWriterToken(),
+      partBytes: resolved.partBytes,
+      copyPartBytes: resolved.copyPartBytes,
     };
     this.#io =
-      layout === 'segments' ? new SegmentsLayout(ctx, this.key) : new ObjectLayout(ctx, this.key);
+      this.layout === 'segments'
+        ? new SegmentsLayout(ctx, this.key)
+        : new ObjectLayout(ctx, this.key);
   }
 
   /**
@@ -198,22 +115,34 @@ export class S3Storage extends BufferedStorage {
     return this.#io.persist(Buffer.from(data, 'utf8'));
   }
 
-  protected override readChunks(): AsyncIterable<Chunk> {
-    return this.#io.readChunks();
+  protected override async *readChunks(): AsyncGenerator<Chunk> {
+    const client = this.#lease.acquire();
+    try {
+      yield* this.#io.readChunks(client);
+    } finally {
+      this.#lease.done(client);
+    }
   }
 
   /**
    * `true` once anything has been persisted: HeadObject (object layout) or a
    * listing of `<key>/` (segments).
    *
-   * @throws {StorageError} for a missing bucket or a missing permission (a 403
-   *   on a missing object means the credentials lack `s3:ListBucket`).
+   * @throws {StoragePermissionError} for a missing permission (a 403 on a
+   *   missing object means the credentials lack `s3:ListBucket`).
+   * @throws {StorageUnavailableError} when the endpoint cannot be reached.
+   * @throws {StorageError} for a missing bucket.
    */
-  override exists(): Promise<boolean> {
-    return this.#io.exists();
+  override async exists(): Promise<boolean> {
+    const client = this.#lease.acquire();
+    try {
+      return await this.#io.exists(client);
+    } finally {
+      this.#lease.done(client);
+    }
   }
 
   protected override async release(): Promise<void> {
-    if (this.#ownsClient) this.client.destroy();
+    this.#lease.release();
   }
 }

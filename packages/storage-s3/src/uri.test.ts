@@ -16,7 +16,7 @@ describe('parseS3Uri', () => {
   it('parses bucket, key and every query parameter', () => {
     expect(
       parseS3Uri(
-        's3://my-bucket/crawls/site%20a.jsonl?region=eu-west-1&endpoint=http%3A%2F%2F127.0.0.1%3A9000&forcePathStyle=true&layout=segments',
+        's3://my-bucket/crawls/site%20a.jsonl?region=eu-west-1&endpoint=http%3A%2F%2F127.0.0.1%3A9000&forcePathStyle=true&layout=segments&conditionalWrites=off',
       ),
     ).toEqual({
       bucket: 'my-bucket',
@@ -25,6 +25,7 @@ describe('parseS3Uri', () => {
       endpoint: 'http://127.0.0.1:9000',
       forcePathStyle: true,
       layout: 'segments',
+      conditionalWrites: 'off',
     });
     expect(parseS3Uri('s3://b12/k')).toEqual({ bucket: 'b12', key: 'k' });
   });
@@ -44,6 +45,7 @@ describe('parseS3Uri', () => {
 
   it('rejects bad values', () => {
     expect(invalid('s3://bucket/key?layout=files').message).toContain('layout');
+    expect(invalid('s3://bucket/key?conditionalWrites=no').message).toContain('conditionalWrites');
     expect(invalid('s3://bucket/key?forcePathStyle=yes').message).toContain('forcePathStyle');
     expect(invalid('s3://bucket/key?endpoint=ftp://x').message).toContain('http');
     expect(invalid('s3://bucket/key?endpoint=notaurl').message).toContain('not a URL');

@@ -4,6 +4,9 @@ import { InvalidUriError } from '@yoink/storage-core';
 /** How a checkpoint is laid out in the bucket. */
 export type S3Layout = 'object' | 'segments';
 
+/** Whether writes carry conditional headers (and a custom endpoint is checked to enforce them). */
+export type S3ConditionalWrites = 'on' | 'off';
+
 /** What an `s3://` URI says, after validation. */
 export interface ParsedS3Uri {
   bucket: string;
@@ -13,9 +16,16 @@ export interface ParsedS3Uri {
   endpoint?: string;
   forcePathStyle?: boolean;
   layout?: S3Layout;
+  conditionalWrites?: S3ConditionalWrites;
 }
 
-const KNOWN_PARAMS = new Set(['region', 'endpoint', 'forcePathStyle', 'layout']);
+const KNOWN_PARAMS = new Set([
+  'region',
+  'endpoint',
+  'forcePathStyle',
+  'layout',
+  'conditionalWrites',
+]);
 
 /**
  * Why `name` is not a valid S3 bucket name (general purpose buckets), or
@@ -59,12 +69,14 @@ function parseBoolean(uri: string, name: string, value: string): boolean {
 }
 
 /**
- * Parses and validates `s3://bucket/key[?region=…&endpoint=…&forcePathStyle=true&layout=segments]`.
+ * Parses and validates
+ * `s3://bucket/key[?region=…&endpoint=…&forcePathStyle=true&layout=segments&conditionalWrites=off]`.
  * The key is everything after the bucket, percent-decoded. Pure: no I/O.
  *
  * @throws {InvalidUriError} for another scheme, a missing or invalid bucket
  *   name, an empty key, an unknown or repeated query parameter, or a bad value
- *   (`endpoint` must be an http(s) URL, `layout` is `object` or `segments`).
+ *   (`endpoint` must be an http(s) URL, `layout` is `object` or `segments`,
+ *   `conditionalWrites` is `on` or `off`).
  *
  * @example
  * ```ts
@@ -161,6 +173,15 @@ export function parseS3Uri(uri: string): ParsedS3Uri {
           );
         }
         out.layout = value;
+        break;
+      case 'conditionalWrites':
+        if (value !== 'on' && value !== 'off') {
+          throw new InvalidUriError(
+            `conditionalWrites must be "on" or "off" in ${uri} (got "${value}")`,
+            { uri },
+          );
+        }
+        out.conditionalWrites = value;
         break;
     }
   }

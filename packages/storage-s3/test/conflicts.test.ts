@@ -65,5 +65,46 @@ for (const layout of ['object', 'segments'] as const) {
       expect(await collectLines(open(key).read())).toEqual(['a1', 'b1']);
       await b.close();
     });
+
+    it('a second writer whose first flush is byte-identical gets ConcurrentWriterError and keeps its data', async () => {
+      const key = `identical-${layout}-${++n}`;
+      const a = open(key);
+      const b = open(key);
+      await a.write('same\n');
+      await b.write('same\n');
+      await a.flush();
+      const e = await failure(b.flush());
+      expect(ConcurrentWriterError.isInstance(e)).toBe(true);
+      expect(b.bufferedBytes).toBe(5);
+      expect(await collectLines(open(key).read())).toEqual(['same']);
+      await a.write('a2\n');
+      await a.close();
+      expect(await collectLines(open(key).read())).toEqual(['same', 'a2']);
+      await failure(b.close());
+    });
   });
 }
+
+describe('two writers on an object past 5 MiB (moto)', () => {
+  it("a writer whose view is stale gets ConcurrentWriterError and the other writer's append is kept", {
+    timeout: 60_000,
+  }, async () => {
+    const key = `big-stale-${++n}.jsonl`;
+    const big = `${'x'.repeat(6 * 1024 * 1024)}\n`;
+    const first = storageOn(moto, BUCKET, key);
+    await first.write(big);
+    await first.close();
+    const a = storageOn(moto, BUCKET, key);
+    const b = storageOn(moto, BUCKET, key);
+    await a.write('a1\n');
+    await b.write('b1\n');
+    await a.flush();
+    const e = await failure(b.flush());
+    expect(ConcurrentWriterError.isInstance(e)).toBe(true);
+    expect(b.bufferedBytes).toBe(3);
+    const lines = await collectLines(storageOn(moto, BUCKET, key).read());
+    expect(lines.slice(1)).toEqual(['a1']);
+    await a.close();
+    await failure(b.close());
+  });
+});

@@ -28,12 +28,18 @@ for (const kind of ['s3rver', 'moto'] as const) {
   for (const layout of ['object', 'segments'] as const) {
     describeConformance<S3Storage>(`S3Storage layout=${layout} on ${kind}`, {
       create: (location) =>
-        storageOn(server(kind), BUCKET, layout === 'object' ? `${location}.jsonl` : location, {
-          layout,
-        }),
+        storageOn(
+          server(kind),
+          BUCKET,
+          layout === 'object' ? `${location}.jsonl` : location,
+          { layout },
+          // s3rver ignores conditional headers: it runs only with the explicit opt-out.
+          kind === 's3rver' ? { conditionalWrites: 'off' } : {},
+        ),
       failNextFlush: (storage) => failNextWrite(storage.client),
       // s3rver ignores If-Match/If-None-Match, so it cannot detect a second
-      // writer; moto enforces them, so the real conflict path runs there.
+      // writer (and runs with conditionalWrites=off); moto enforces them, so
+      // the real conflict path runs there.
       secondWriter: kind === 'moto',
       // Past 5 MiB, so the big-line checkpoint crosses the multipart minimum.
       bigLineBytes: 6_000_000,
@@ -43,7 +49,7 @@ for (const kind of ['s3rver', 'moto'] as const) {
 
 describe('client settings for a custom endpoint', () => {
   it('a storage with ?endpoint= computes checksums only when required', async () => {
-    const s = storageOn(server('s3rver'), BUCKET, 'settings.jsonl');
+    const s = storageOn(server('s3rver'), BUCKET, 'settings.jsonl', { conditionalWrites: 'off' });
     expect(await s.client.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
     expect(await s.client.config.responseChecksumValidation()).toBe('WHEN_REQUIRED');
     expect(await s.client.config.region()).toBe('us-east-1');
@@ -103,10 +109,11 @@ function bytesOf(lines: string[]): number {
 }
 
 describe('a checkpoint past 5 MiB (object layout)', () => {
-  it('on moto, each flush appends server-side and uploads only the new bytes', {
+  it('on moto with conditionalWrites off, each flush appends server-side and uploads only the new bytes', {
     timeout: 60_000,
   }, async () => {
-    const s = storageOn(server('moto'), BUCKET, 'grow-moto.jsonl');
+    const off = { conditionalWrites: 'off' } as const;
+    const s = storageOn(server('moto'), BUCKET, 'grow-moto.jsonl', off);
     const { all, smallFlushes, log } = await growPast5MiB(s);
     const names = log.map((c) => c.name);
     // Per flush: create, one copy of the whole existing object, one new part, complete.
@@ -121,14 +128,15 @@ describe('a checkpoint past 5 MiB (object layout)', () => {
     const uploads = log.filter((c) => c.name === 'UploadPart').map((c) => c.bytesUp);
     expect(uploads).toEqual(smallFlushes.map(bytesOf));
     expect(log.filter((c) => c.name === 'GetObject')).toEqual([]);
-    for (const c of log.filter((c) => c.name === 'CompleteMultipartUpload')) {
-      expect(c.input.IfMatch).toMatch(/^"?[0-9a-f]+(-\d+)?"?$/);
+    for (const c of log) {
+      expect(c.input.IfMatch).toBeUndefined();
+      expect(c.input.CopySourceIfMatch).toBeUndefined();
     }
     expect(s.usesRewriteFallback).toBe(false);
     await s.close();
 
     // A new writer opens with HEAD + a 1-byte ranged GET, then appends the same way.
-    const again = storageOn(server('moto'), BUCKET, 'grow-moto.jsonl');
+    const again = storageOn(server('moto'), BUCKET, 'grow-moto.jsonl', off);
     const log2 = recordCommands(again.client);
     const more = linesOf(all.length, 50_000);
     for (const l of more) await again.write(`${l}\n`);
@@ -148,11 +156,35 @@ describe('a checkpoint past 5 MiB (object layout)', () => {
     await reader.close();
   });
 
+  it('on moto with conditional writes on (moto ignores If-Match on CompleteMultipartUpload), each flush re-puts the object with If-Match', {
+    timeout: 60_000,
+  }, async () => {
+    const s = storageOn(server('moto'), BUCKET, 'grow-moto-guarded.jsonl');
+    const { all, smallFlushes, log } = await growPast5MiB(s);
+    // Per flush: a GET of the object streamed into one conditional PUT.
+    expect(log.map((c) => c.name)).toEqual(smallFlushes.flatMap(() => ['GetObject', 'PutObject']));
+    let size = bytesOf(all) - bytesOf(smallFlushes.flat());
+    for (const [i, flush] of smallFlushes.entries()) {
+      const get = log[2 * i];
+      const put = log[2 * i + 1];
+      expect(get?.input.IfMatch).toMatch(/^"?[0-9a-f]+(-\d+)?"?$/);
+      expect(put?.input.IfMatch).toBe(get?.input.IfMatch);
+      expect(put?.input.ContentLength).toBe(size + bytesOf(flush));
+      size += bytesOf(flush);
+    }
+    expect(log.some((c) => c.name === 'CompleteMultipartUpload')).toBe(false);
+    await s.close();
+    const reader = storageOn(server('moto'), BUCKET, 'grow-moto-guarded.jsonl');
+    expect(await readLines(reader)).toEqual(all);
+    await reader.close();
+  });
+
   it('on s3rver (no UploadPartCopy), flushes fall back to a streamed rewrite and the data is exact', {
     timeout: 60_000,
   }, async () => {
     const s = storageOn(server('s3rver'), BUCKET, 'grow-s3rver.jsonl', {
       partSizeBytes: 5 * MiB,
+      conditionalWrites: 'off',
     });
     const { all, smallFlushes, log, fullLog } = await growPast5MiB(s);
     expect(s.usesRewriteFallback).toBe(true);
@@ -167,7 +199,9 @@ describe('a checkpoint past 5 MiB (object layout)', () => {
     );
     expect(log.filter((c) => c.name === 'PutObject')).toEqual([]);
     await s.close();
-    const reader = storageOn(server('s3rver'), BUCKET, 'grow-s3rver.jsonl');
+    const reader = storageOn(server('s3rver'), BUCKET, 'grow-s3rver.jsonl', {
+      conditionalWrites: 'off',
+    });
     const lines = await readLines(reader);
     expect(lines.length).toBe(all.length);
     expect(lines).toEqual(all);

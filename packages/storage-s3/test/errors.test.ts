@@ -31,7 +31,10 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
 describe('a missing bucket', () => {
   for (const layout of ['object', 'segments'] as const) {
     it(`layout=${layout}: write, exists and read fail with a StorageError naming the bucket`, async () => {
-      const s = storageOn(s3rver, 'no-such-bucket', 'a.jsonl', { layout });
+      const s = storageOn(s3rver, 'no-such-bucket', 'a.jsonl', {
+        layout,
+        conditionalWrites: 'off',
+      });
       // A HEAD cannot tell a missing bucket from a missing object, so the
       // error comes with the first request that has a reply body.
       const w = await failure(s.write('x\n').then(() => s.flush()));
@@ -103,7 +106,7 @@ describe('bad URIs and options', () => {
 
 describe('after close()', () => {
   it('write() and flush() reject with StorageClosedError and nothing more is persisted', async () => {
-    const s = storageOn(s3rver, BUCKET, 'closed.jsonl');
+    const s = storageOn(s3rver, BUCKET, 'closed.jsonl', { conditionalWrites: 'off' });
     await s.write('a\n');
     await s.close();
     expect(StorageClosedError.isInstance(await failure(s.write('b\n')))).toBe(true);

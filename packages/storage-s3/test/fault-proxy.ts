@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** What the proxy does with one request. */
 export type FaultAction =
@@ -17,6 +17,10 @@ export interface FaultProxy {
   decide: (req: IncomingMessage) => FaultAction;
   /** Requests seen, as `METHOD path`. */
   seen: string[];
+  /** Client connections open right now. */
+  readonly openConnections: number;
+  /** Resolves once every client connection has closed (idle connections are never timed out). */
+  allClosed(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -27,10 +31,17 @@ function errorXml(code: string): string {
 /** Starts a fault-injecting proxy to `target` (http://host:port) on a free port. */
 export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
+  const sockets = new Set<Socket>();
+  let waiters: Array<() => void> = [];
   const proxy: FaultProxy = {
     endpoint: '',
     decide: () => 'pass',
     seen: [],
+    get openConnections() {
+      return sockets.size;
+    },
+    allClosed: () =>
+      sockets.size === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve)),
     stop: async () => {},
   };
   const server: Server = createServer((req, res) => {
@@ -62,7 +73,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           });
           return;
         }
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        // Hop-by-hop headers stay on their hop: the proxy keeps client
+        // connections alive as S3 does, whatever the server behind it does.
+        const { connection: _c, 'keep-alive': _k, ...headers } = upRes.headers;
+        res.writeHead(upRes.statusCode ?? 502, headers);
         upRes.pipe(res);
       },
     );
@@ -71,6 +85,20 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       res.end(String(e));
     });
     req.pipe(up);
+  });
+  // Keep idle client connections open, so a client that never releases its
+  // sockets shows up in openConnections instead of being timed out by the proxy.
+  server.keepAliveTimeout = 0;
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (sockets.size === 0) {
+        const ready = waiters;
+        waiters = [];
+        for (const w of ready) w();
+      }
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,5 +1,5 @@
-import { ConcurrentWriterError, StorageError } from '@yoink/storage-core';
-import { collectLines } from '@yoink/storage-testkit';
+import { ConcurrentWriterError, StorageUnavailableError } from '@yoink/storage-core';
+import { collectLines, freePort } from '@yoink/storage-testkit';
 import { type S3TestServer, startMoto } from '@yoink/test-servers/s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3Storage, type S3StorageOptions } from '../src/index.js';
@@ -56,6 +56,7 @@ describe('transient faults', () => {
     const key = `throttle-${++n}.jsonl`;
     const s = viaProxy(key, { maxAttempts: 3 });
     await s.write('a\n');
+    proxy.seen.length = 0;
     failPuts(2, { status: 503, code: 'SlowDown' });
     await s.flush();
     expect(puts()).toBe(3);
@@ -63,7 +64,7 @@ describe('transient faults', () => {
     await s.close();
   });
 
-  it('5xx past maxAttempts surfaces as StorageError with the data kept; the next flush delivers it once', {
+  it('5xx past maxAttempts surfaces as StorageUnavailableError (retryable) with the data kept; the next flush delivers it once', {
     timeout: 30_000,
   }, async () => {
     const key = `5xx-${++n}.jsonl`;
@@ -73,7 +74,8 @@ describe('transient faults', () => {
     await s.write('b\n');
     failPuts(2, { status: 500, code: 'InternalError' });
     const e = await s.flush().catch((x: unknown) => x);
-    expect(StorageError.isInstance(e)).toBe(true);
+    expect(StorageUnavailableError.isInstance(e)).toBe(true);
+    expect((e as StorageUnavailableError).retryable).toBe(true);
     expect(ConcurrentWriterError.isInstance(e)).toBe(false);
     expect((e as Error).message).toMatch(/after 2 attempts/);
     expect(s.bufferedBytes).toBe(2);
@@ -104,4 +106,86 @@ describe('lost replies', () => {
       expect(await collectLines(viaProxy(key, { layout }).read())).toEqual(['a', 'b', 'c']);
     });
   }
+});
+
+describe('lost replies that the SDK does not retry', () => {
+  for (const layout of ['object', 'segments'] as const) {
+    it(`layout=${layout}: a flush whose write landed but whose reply was lost fails; the next flush finds it by the writer token and writes nothing twice`, {
+      timeout: 30_000,
+    }, async () => {
+      const key = `lost-once-${layout}-${++n}.jsonl`;
+      const s = viaProxy(key, { layout, maxAttempts: 1 });
+      await s.write('a\n');
+      await s.flush();
+      await s.write('b\n');
+      failPuts(1, 'lose-reply');
+      const e = await s.flush().catch((x: unknown) => x);
+      expect(StorageUnavailableError.isInstance(e)).toBe(true);
+      expect(s.bufferedBytes).toBe(2);
+      await s.write('c\n');
+      await s.flush();
+      await s.close();
+      expect(await collectLines(viaProxy(key, { layout }).read())).toEqual(['a', 'b', 'c']);
+    });
+  }
+
+  it('past 5 MiB on moto (a streamed conditional PUT, never retried by the SDK): the next flush finds the landed write and appends only the rest', {
+    timeout: 60_000,
+  }, async () => {
+    const key = `lost-big-${++n}.jsonl`;
+    const big = `${'x'.repeat(6 * 1024 * 1024)}\n`;
+    const s = viaProxy(key);
+    await s.write(big);
+    await s.flush();
+    await s.write('b\n');
+    failPuts(1, 'lose-reply');
+    const e = await s.flush().catch((x: unknown) => x);
+    expect(StorageUnavailableError.isInstance(e)).toBe(true);
+    expect(s.bufferedBytes).toBe(2);
+    await s.write('c\n');
+    await s.flush();
+    await s.close();
+    const lines = await collectLines(viaProxy(key).read());
+    expect(lines.length).toBe(3);
+    expect(lines.slice(1)).toEqual(['b', 'c']);
+  });
+});
+
+describe('an unreachable endpoint', () => {
+  it('nothing listening on the port: the write that opens the checkpoint fails with StorageUnavailableError (retryable)', {
+    timeout: 30_000,
+  }, async () => {
+    const port = await freePort();
+    const s = new S3Storage(
+      `s3://${BUCKET}/unreachable-${++n}.jsonl?endpoint=http://127.0.0.1:${port}&forcePathStyle=true`,
+      { maxAttempts: 2, clientConfig: { credentials: moto.clientConfig.credentials } },
+    );
+    const e = await s.write('a\n').catch((x: unknown) => x);
+    expect(StorageUnavailableError.isInstance(e)).toBe(true);
+    expect((e as StorageUnavailableError).retryable).toBe(true);
+    expect((e as Error).message).toContain(`127.0.0.1:${port}`);
+    expect((e as Error).message).toMatch(/ECONNREFUSED/);
+    await s.close();
+  });
+
+  it('an endpoint that stops answering between flushes: the flush fails with StorageUnavailableError and keeps the data', {
+    timeout: 30_000,
+  }, async () => {
+    const own = await startFaultProxy(moto.endpoint);
+    const key = `goes-away-${++n}.jsonl`;
+    const s = new S3Storage(
+      `s3://${BUCKET}/${key}?endpoint=${encodeURIComponent(own.endpoint)}&forcePathStyle=true`,
+      { maxAttempts: 2, clientConfig: { credentials: moto.clientConfig.credentials } },
+    );
+    await s.write('a\n');
+    await s.flush();
+    await own.stop();
+    await s.write('b\n');
+    const e = await s.flush().catch((x: unknown) => x);
+    expect(StorageUnavailableError.isInstance(e)).toBe(true);
+    expect((e as StorageUnavailableError).retryable).toBe(true);
+    expect((e as Error).message).toContain('data is kept');
+    expect(s.bufferedBytes).toBe(2);
+    expect(await collectLines(viaProxy(key).read())).toEqual(['a']);
+  });
 });

@@ -57,15 +57,30 @@ export function failNextWrite(client: S3Client): void {
   );
 }
 
+/** The URI of `key` on `server`, with `params` added to its query. */
+export function uriOn(
+  server: S3TestServer,
+  bucket: string,
+  key: string,
+  params: Record<string, string> = {},
+): string {
+  const query = new URLSearchParams({
+    endpoint: server.endpoint,
+    forcePathStyle: 'true',
+    ...params,
+  });
+  return `s3://${bucket}/${key}?${query.toString()}`;
+}
+
 /** An S3Storage on `server`, configured through the URI as a user would. */
 export function storageOn(
   server: S3TestServer,
   bucket: string,
   key: string,
-  options: S3StorageOptions & { layout?: 'object' | 'segments' } = {},
+  options: S3StorageOptions = {},
+  params: Record<string, string> = {},
 ): S3Storage {
-  const query = new URLSearchParams({ endpoint: server.endpoint, forcePathStyle: 'true' });
-  return new S3Storage(`s3://${bucket}/${key}?${query.toString()}`, {
+  return new S3Storage(uriOn(server, bucket, key, params), {
     ...options,
     clientConfig: { credentials: server.clientConfig.credentials, ...options.clientConfig },
   });

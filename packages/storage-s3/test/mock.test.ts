@@ -14,7 +14,12 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { ConcurrentWriterError, StorageError } from '@yoink/storage-core';
+import {
+  ConcurrentWriterError,
+  StorageError,
+  StoragePermissionError,
+  StorageUnavailableError,
+} from '@yoink/storage-core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { S3Storage } from '../src/index.js';
@@ -235,14 +240,15 @@ describe('object layout: conflicts and failures', () => {
     expect(s.bufferedBytes).toBe(5);
   });
 
-  it('a 412 after a lost reply is recognised as our own write (same size and MD5 ETag)', async () => {
+  it('a 412 after a lost reply is recognised as our own write (same size, MD5 ETag and writer token)', async () => {
     mock
       .on(HeadObjectCommand)
       .rejectsOnce(s3Error('NotFound', 404))
-      .resolves({
+      .callsFake(() => ({
         ETag: `"${md5('mine\n')}"`,
         ContentLength: 5,
-      });
+        Metadata: inputOf('PutObject').Metadata,
+      }));
     mock
       .on(PutObjectCommand)
       .rejectsOnce(s3Error('PreconditionFailed', 412))
@@ -258,6 +264,59 @@ describe('object layout: conflicts and failures', () => {
     expect(Buffer.from(inputOf('PutObject', 1).Body as Buffer).toString()).toBe('mine\nmore\n');
   });
 
+  it("a 412 where the object has our size and ETag but another writer's token is a ConcurrentWriterError", async () => {
+    mock
+      .on(HeadObjectCommand)
+      .rejectsOnce(s3Error('NotFound', 404))
+      .resolves({
+        ETag: `"${md5('mine\n')}"`,
+        ContentLength: 5,
+        Metadata: { 'yoink-writer': 'someone-else' },
+      });
+    mock.on(PutObjectCommand).rejects(s3Error('PreconditionFailed', 412));
+    const s = storage();
+    await s.write('mine\n');
+    const e = await s.flush().catch((x: unknown) => x);
+    expect(ConcurrentWriterError.isInstance(e)).toBe(true);
+    expect(s.bufferedBytes).toBe(5);
+  });
+
+  it("every PutObject and CreateMultipartUpload carries this writer's token, different per instance", async () => {
+    mockBigObject();
+    mock.on(CompleteMultipartUploadCommand).resolves({ ETag: '"after"' });
+    const s = storage();
+    await s.write('a\n');
+    await s.flush();
+    const token = (inputOf('CreateMultipartUpload').Metadata as Record<string, string>)[
+      'yoink-writer'
+    ];
+    expect(token).toMatch(/^[0-9a-f-]{36}$/);
+    mock.reset();
+    mock.on(HeadObjectCommand).rejects(s3Error('NotFound', 404));
+    mock.on(PutObjectCommand).resolves({ ETag: '"e"' });
+    const other = storage();
+    await other.write('b\n');
+    await other.flush();
+    const otherToken = (inputOf('PutObject').Metadata as Record<string, string>)['yoink-writer'];
+    expect(otherToken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(otherToken).not.toBe(token);
+  });
+
+  it('a 412 whose HEAD is denied surfaces as StoragePermissionError, not as another writer', async () => {
+    mock
+      .on(HeadObjectCommand)
+      .rejectsOnce(s3Error('NotFound', 404))
+      .rejects(s3Error('AccessDenied', 403));
+    mock.on(PutObjectCommand).rejects(s3Error('PreconditionFailed', 412));
+    const s = storage();
+    await s.write('mine\n');
+    const e = await s.flush().catch((x: unknown) => x);
+    expect(ConcurrentWriterError.isInstance(e)).toBe(false);
+    expect(StoragePermissionError.isInstance(e)).toBe(true);
+    expect((e as Error).message).toContain('s3:GetObject');
+    expect(s.bufferedBytes).toBe(5);
+  });
+
   it('a 412 on CompleteMultipartUpload after a lost reply is recognised by the multipart ETag', async () => {
     mockBigObject();
     const partsMd5 = createHash('md5')
@@ -267,7 +326,11 @@ describe('object layout: conflicts and failures', () => {
     mock
       .on(HeadObjectCommand)
       .resolvesOnce({ ETag: '"big"', ContentLength: 6 * MiB })
-      .resolves({ ETag: `"${partsMd5}-2"`, ContentLength: 6 * MiB + 5 });
+      .callsFake(() => ({
+        ETag: `"${partsMd5}-2"`,
+        ContentLength: 6 * MiB + 5,
+        Metadata: inputOf('CreateMultipartUpload').Metadata,
+      }));
     mock.on(CompleteMultipartUploadCommand).rejects(s3Error('PreconditionFailed', 412));
     const s = storage();
     await s.write('tail\n');
@@ -333,28 +396,45 @@ describe('object layout: conflicts and failures', () => {
     expect(await storage().exists()).toBe(false);
   });
 
-  it('a 403 from HeadObject names the missing s3:ListBucket permission', async () => {
+  it('a 403 from HeadObject is a StoragePermissionError naming the missing s3:ListBucket permission', async () => {
     mock.on(HeadObjectCommand).rejects(s3Error('Forbidden', 403));
     const e = await storage()
       .exists()
       .catch((x: unknown) => x);
-    expect(StorageError.isInstance(e)).toBe(true);
+    expect(StoragePermissionError.isInstance(e)).toBe(true);
     expect((e as Error).message).toContain('s3:ListBucket');
     expect((e as Error).message).toContain('mock-bucket');
   });
 
-  it('AccessDenied on PutObject names s3:PutObject and keeps the data', async () => {
+  it('AccessDenied on PutObject is a StoragePermissionError naming s3:PutObject, with the data kept', async () => {
     mock.on(HeadObjectCommand).rejects(s3Error('NotFound', 404));
     mock.on(PutObjectCommand).rejects(s3Error('AccessDenied', 403));
     const s = storage();
     await s.write('x\n');
     const e = await s.flush().catch((x: unknown) => x);
+    expect(StoragePermissionError.isInstance(e)).toBe(true);
+    expect((e as StoragePermissionError).retryable).toBe(false);
     expect((e as Error).message).toContain('s3:PutObject');
     expect((e as Error).message).toContain('data is kept');
     expect(s.bufferedBytes).toBe(2);
   });
 
-  it('throttling that outlasts the SDK retries surfaces as StorageError with the data kept', async () => {
+  it.each(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken'])(
+    '%s is a StoragePermissionError that says to check the credentials',
+    async (code) => {
+      mock.on(HeadObjectCommand).rejects(s3Error('NotFound', 404));
+      mock.on(PutObjectCommand).rejects(s3Error(code, 403));
+      const s = storage();
+      await s.write('x\n');
+      const e = await s.flush().catch((x: unknown) => x);
+      expect(StoragePermissionError.isInstance(e)).toBe(true);
+      expect((e as Error).message).toContain(code);
+      expect((e as Error).message).toMatch(/credential/);
+      expect(s.bufferedBytes).toBe(2);
+    },
+  );
+
+  it('throttling that outlasts the SDK retries surfaces as StorageUnavailableError (retryable) with the data kept', async () => {
     mock.on(HeadObjectCommand).rejects(s3Error('NotFound', 404));
     const slow = s3Error('SlowDown', 503, 'Please reduce your request rate.');
     slow.$metadata.attempts = 3;
@@ -362,7 +442,8 @@ describe('object layout: conflicts and failures', () => {
     const s = storage();
     await s.write('x\n');
     const e = await s.flush().catch((x: unknown) => x);
-    expect(StorageError.isInstance(e)).toBe(true);
+    expect(StorageUnavailableError.isInstance(e)).toBe(true);
+    expect((e as StorageUnavailableError).retryable).toBe(true);
     expect((e as Error).message).toMatch(/after 3 attempts.*503 SlowDown/s);
     expect(s.bufferedBytes).toBe(2);
   });
@@ -417,7 +498,11 @@ describe('segments layout: commands', () => {
     mock
       .on(HeadObjectCommand)
       .resolvesOnce({ ETag: '"someone-else"', ContentLength: 5 })
-      .resolves({ ETag: `"${md5('mine\n')}"`, ContentLength: 5 });
+      .callsFake(() => ({
+        ETag: `"${md5('mine\n')}"`,
+        ContentLength: 5,
+        Metadata: inputOf('PutObject').Metadata,
+      }));
     const s = new S3Storage(URI, { client, layout: 'segments' });
     await s.write('mine\n');
     expect(ConcurrentWriterError.isInstance(await s.flush().catch((x: unknown) => x))).toBe(true);
