@@ -28,11 +28,16 @@ function userEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs `node dist/cli.js ...args` and waits for it to exit. */
+/**
+ * Runs `node dist/cli.js ...args` and waits for it to exit. A run still going
+ * after `timeout` ms (default 60 s) is killed (SIGKILL) and the promise
+ * rejects saying so: a test fails when the CLI hangs.
+ */
 export function runCli(
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
 ): Promise<CliRun> {
+  const timeout = options.timeout ?? 60_000;
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -40,17 +45,17 @@ export function runCli(
       {
         cwd: options.cwd,
         env: { ...userEnv(), ...options.env, NO_COLOR: '1' },
-        timeout: options.timeout ?? 60_000,
+        timeout,
+        killSignal: 'SIGKILL',
         maxBuffer: 256 * 1024 * 1024,
         encoding: 'utf8',
       },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
-          reject(
-            new Error(
-              `yoink-storage ${args.join(' ')} did not exit normally: ${error.message}\n${stderr}`,
-            ),
-          );
+          const why = error.killed
+            ? `was still running after ${timeout} ms (killed)`
+            : `did not exit normally: ${error.message}`;
+          reject(new Error(`yoink-storage ${args.join(' ')} ${why}\nstderr: ${stderr}`));
           return;
         }
         resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
