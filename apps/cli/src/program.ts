@@ -26,7 +26,9 @@ missing argument, a URI no backend accepts).`;
 
 /**
  * Builds the `yoink-storage` commander program: `cat`, `cp`, `stat`, `bench`.
- * Errors are not printed here: `parseAsync` rejects and `main` reports them.
+ * Errors are not printed here, commander's usage errors included:
+ * `parseAsync` rejects and `main` reports them. `io.signal` reaches the
+ * commands, which stop cleanly when it is aborted.
  */
 export function createProgram(io: CliIO): Command {
   const program = new Command('yoink-storage');
@@ -45,8 +47,9 @@ export function createProgram(io: CliIO): Command {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) =>
-        write(`yoink-storage: ${s.replace(/^error: /, '').trim()} (see yoink-storage --help)\n`),
+      // Usage errors are printed by main, redacted like every other error
+      // (commander's message can quote an argument, a URI with its password).
+      outputError: () => {},
     })
     .addHelpText('after', URIS);
 
