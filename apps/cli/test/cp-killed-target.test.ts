@@ -2,14 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis } from '@yoink/test-servers/redis';
+import { startMoto } from '@yoink/test-servers/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FreezingProxy } from './freezing-proxy.js';
-import { type CliRun, runCli } from './run-cli.js';
-
-// The CLI must exit within the backend's timeout plus start-up; the bound is
-// generous (a shared, loaded machine) but far below "never".
-const FLUSH_TIMEOUT_MS = 2_000;
-const EXIT_BOUND_MS = 20_000;
+import { runKilledMidway } from './kill-midway.js';
+import type { CliRun } from './run-cli.js';
 
 let dir: string;
 let source: string;
@@ -26,30 +23,6 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/**
- * Starts `cp` into `proxy`'s target, waits until its first flush has reached
- * the target, then runs `kill` (the target dies) and cuts the proxy (the
- * CLI's connections close, new ones are refused). Resolves with the CLI run,
- * which rejects if the CLI is still running after {@link EXIT_BOUND_MS}.
- */
-async function cpKilledMidCopy(
-  args: readonly string[],
-  proxy: FreezingProxy,
-  kill: () => Promise<void>,
-  env?: NodeJS.ProcessEnv,
-): Promise<CliRun> {
-  const run = runCli(args, { cwd: dir, env, timeout: EXIT_BOUND_MS });
-  await Promise.race([
-    proxy.frozen,
-    run.then((r) => {
-      throw new Error(`cp ended before its first flush reached the target: ${JSON.stringify(r)}`);
-    }),
-  ]);
-  await kill();
-  await proxy.cut();
-  return run;
-}
-
 function expectPartialCopyError(run: CliRun): void {
   expect(run.code).toBe(1);
   const lines = run.stderr.trimEnd().split('\n');
@@ -64,23 +37,43 @@ describe('yoink-storage cp to a Redis target killed mid-copy', () => {
     const proxy = await FreezingProxy.start(server.port, /\r\nxadd\r\n/i);
     try {
       const dst = `redis://127.0.0.1:${proxy.port}?key=yoink:cli:killed`;
-      const run = await cpKilledMidCopy(
-        [
-          '-o',
-          `flushTimeoutMs=${FLUSH_TIMEOUT_MS}`,
-          '-o',
-          'maxBufferBytes=262144',
-          'cp',
-          source,
-          dst,
-        ],
+      const run = await runKilledMidway(
+        ['-o', 'flushTimeoutMs=2000', '-o', 'maxBufferBytes=262144', 'cp', source, dst],
         proxy,
         () => server.kill(),
+        { cwd: dir },
       );
       expectPartialCopyError(run);
     } finally {
       await proxy.cut();
       await server.stop();
+    }
+  }, 60_000);
+});
+
+describe('yoink-storage cp to an S3 target (moto_server) killed mid-copy', () => {
+  it('reports the failure on one line and exits 1 instead of hanging', async () => {
+    const bucket = 'yoink-cli-killed';
+    const key = `cli/killed-${process.pid}.jsonl`;
+    const moto = await startMoto({ buckets: [bucket] });
+    // The PUT of the data object itself (not of a probe object beside it).
+    const proxy = await FreezingProxy.start(moto.port, new RegExp(`PUT /${bucket}/${key}[ ?]`));
+    try {
+      const { accessKeyId, secretAccessKey } = moto.clientConfig.credentials;
+      const dst = `s3://${bucket}/${key}?endpoint=http://127.0.0.1:${proxy.port}&forcePathStyle=true`;
+      const run = await runKilledMidway(
+        ['-o', 'maxBufferBytes=262144', 'cp', source, dst],
+        proxy,
+        () => moto.stop(),
+        {
+          cwd: dir,
+          env: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey },
+        },
+      );
+      expectPartialCopyError(run);
+    } finally {
+      await proxy.cut();
+      await moto.stop();
     }
   }, 60_000);
 });

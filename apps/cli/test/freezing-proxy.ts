@@ -3,24 +3,28 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy in front of a test server that freezes at a chosen moment, so a
- * test can kill the server while the CLI is known to be mid-copy:
+ * test can act (kill the server, send a signal) while the CLI is known to be
+ * mid-copy and waiting for the server:
  *
- * - it forwards bytes both ways until the client sends bytes matching
+ * - it forwards bytes both ways until a client sends bytes matching
  *   `trigger` (e.g. the first `XADD` of a flush, or the `PUT` of the data
- *   object); that request still reaches the server, but from then on nothing
- *   more is forwarded in either direction, so the client waits for a reply;
+ *   object); that request still reaches the server, but from then on bytes
+ *   are held in both directions, so the client waits for its reply;
  * - `frozen` resolves at that moment;
- * - `cut()` then does what the death of the server's host does to its
- *   clients: open connections are closed and new ones are refused.
+ * - `thaw()` delivers what was held and forwards as before (the trigger
+ *   fires once);
+ * - `cut()` does what the death of the server's host does to its clients:
+ *   open connections are closed and new ones are refused.
  */
 export class FreezingProxy {
   /** The port clients connect to (127.0.0.1). */
   readonly port: number;
-  /** Resolves once the client has sent bytes matching the trigger. */
+  /** Resolves once a client has sent bytes matching the trigger. */
   readonly frozen: Promise<void>;
   #server: Server;
   #sockets = new Set<Socket>();
-  #isFrozen = false;
+  #state: 'watching' | 'frozen' | 'thawed' = 'watching';
+  #held: { to: Socket; data: Buffer }[] = [];
   #onFrozen: () => void = () => {};
 
   private constructor(server: Server, port: number) {
@@ -43,12 +47,26 @@ export class FreezingProxy {
     return proxy;
   }
 
+  /** Delivers the bytes held since the freeze and forwards everything from now on. */
+  thaw(): void {
+    this.#state = 'thawed';
+    const held = this.#held;
+    this.#held = [];
+    for (const { to, data } of held) if (!to.destroyed) to.write(data);
+  }
+
   /** Closes every connection and refuses new ones (the server's host is gone). */
   async cut(): Promise<void> {
+    this.#held = [];
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const s of this.#sockets) s.destroy();
     this.#sockets.clear();
     await closed;
+  }
+
+  #forward(to: Socket, data: Buffer): void {
+    if (this.#state === 'frozen') this.#held.push({ to, data });
+    else to.write(data);
   }
 
   private accept(client: Socket, targetPort: number, trigger: RegExp): void {
@@ -68,17 +86,15 @@ export class FreezingProxy {
     // The last bytes seen, so a trigger split across two reads still matches.
     let tail = '';
     client.on('data', (d: Buffer) => {
-      if (this.#isFrozen) return;
+      this.#forward(upstream, d);
+      if (this.#state !== 'watching') return;
       const text = tail + d.toString('latin1');
-      upstream.write(d);
+      tail = text.slice(-256);
       if (trigger.test(text)) {
-        this.#isFrozen = true;
+        this.#state = 'frozen';
         this.#onFrozen();
       }
-      tail = text.slice(-256);
     });
-    upstream.on('data', (d: Buffer) => {
-      if (!this.#isFrozen) client.write(d);
-    });
+    upstream.on('data', (d: Buffer) => this.#forward(client, d));
   }
 }
