@@ -22,7 +22,9 @@ URIs:
 Credentials in URIs are never printed.
 
 Exit codes: 0 success, 1 failure, 2 usage error (unknown command or option,
-missing argument, a URI no backend accepts).`;
+missing argument, a URI no backend accepts), 130 interrupted by Ctrl-C (143 by
+SIGTERM): the command stops after its current write and closes its storages;
+a second Ctrl-C quits at once.`;
 
 /**
  * Builds the `yoink-storage` commander program: `cat`, `cp`, `stat`, `bench`.

@@ -86,7 +86,11 @@ export function formatError(error: unknown, uris: readonly string[], debug: bool
   let message = messageOf(error)
     .replace(/\s*\n\s*/g, ' ')
     .trim();
-  if (!StorageError.isInstance(error) && !(error instanceof CliError) && error instanceof Error) {
+  // A system error's code (ECONNREFUSED…) says what happened; our own and
+  // commander's codes do not belong in the one line.
+  const ownError =
+    StorageError.isInstance(error) || error instanceof CliError || error instanceof CommanderError;
+  if (!ownError && error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && !message.includes(code)) message = `${message} (${code})`;
   }
