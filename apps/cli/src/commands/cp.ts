@@ -112,6 +112,7 @@ export async function cpCommand(
     const closing = await closeAfterFailure([source, dest], failed);
     const copied = `cp stopped after ${formatCount(lines)} lines, ${formatBytes(bytes)}`;
     if (e instanceof InterruptedError) {
+      if (lines === 0) throw new InterruptedError(e.signal, 'cp stopped before copying any line');
       const destClosed = closing[1]?.status === 'fulfilled';
       throw new InterruptedError(
         e.signal,
