@@ -4,5 +4,11 @@ export default defineProject({
   test: {
     name: 'cli',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Most tests run the CLI as child processes, several per test, next to
+    // real servers: on a loaded 2-core machine vitest's 5 s default is too
+    // tight. A hung CLI is caught sooner by each run's own bound (runCli's
+    // timeout), which fails the test with what the CLI printed.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

@@ -1,6 +1,7 @@
 import { splitLines } from '@yoink/storage-core';
 import { describe, expect, it } from 'vitest';
 import { computeStats } from './checkpoint-stats.js';
+import { InterruptedError } from './interrupt.js';
 
 describe('computeStats', () => {
   it('is all zeros for an empty checkpoint', async () => {
@@ -36,5 +37,13 @@ describe('computeStats', () => {
       firstRecord: { a: 1 },
       lastRecord: { a: 2 },
     });
+  });
+
+  it('stops with the InterruptedError of an aborted signal', async () => {
+    const controller = new AbortController();
+    controller.abort(new InterruptedError('SIGINT'));
+    await expect(computeStats(splitLines(['{"a":1}\n']), controller.signal)).rejects.toThrow(
+      'interrupted by SIGINT',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { parseLine } from '@yoink/checkpoint';
+import { throwIfInterrupted } from './interrupt.js';
 
 /** What `yoink-storage stat` reports about a checkpoint. */
 export interface CheckpointStats {
@@ -34,13 +35,20 @@ export interface CheckpointStats {
  * works on every backend, third-party ones included. Memory stays bounded by
  * the longest line.
  *
+ * @param lines the checkpoint's lines, as `read()` yields them.
+ * @param signal when given and aborted, counting stops before the next line
+ *   and the call rejects with the signal's `InterruptedError`.
+ *
  * @example
  * ```ts
  * const stats = await computeStats(storage.read());
  * console.log(stats.lines, stats.tornTail);
  * ```
  */
-export async function computeStats(lines: AsyncIterable<string>): Promise<CheckpointStats> {
+export async function computeStats(
+  lines: AsyncIterable<string>,
+  signal?: AbortSignal,
+): Promise<CheckpointStats> {
   const stats: CheckpointStats = {
     lines: 0,
     bytes: 0,
@@ -56,6 +64,7 @@ export async function computeStats(lines: AsyncIterable<string>): Promise<Checkp
   };
   let lastKind: string | undefined;
   for await (const line of lines) {
+    throwIfInterrupted(signal);
     stats.lines++;
     stats.bytes += Buffer.byteLength(line, 'utf8') + 1;
     const parsed = parseLine(line);

@@ -1,9 +1,17 @@
 import type { Writable } from 'node:stream';
 
-/** Where the CLI writes: stdout for results, stderr for progress and errors. */
+/** The CLI's process environment: where it writes, and how it is interrupted. */
 export interface CliIO {
+  /** Results. */
   stdout: Writable;
+  /** Progress and errors. */
   stderr: Writable & { isTTY?: boolean };
+  /**
+   * Aborted (with an `InterruptedError`) when the user interrupts the command
+   * (SIGINT, SIGTERM): commands then stop between two writes, close their
+   * storages and reject with that error. Absent: never interrupted.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options every command accepts (declared on the program). */

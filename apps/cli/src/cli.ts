@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 import { main } from './main.js';
+import { exitWhenWritten, handleCrashes, handleInterrupts } from './process-lifecycle.js';
+
+const argv = process.argv.slice(2);
+handleCrashes(argv, process.stderr);
 
 // A reader that goes away (`yoink-storage cat … | head`) is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -11,4 +15,5 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 // variable to "false" to see it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-process.exitCode = await main(process.argv.slice(2));
+const signal = handleInterrupts(process.stderr);
+await exitWhenWritten(await main(argv, { stdout: process.stdout, stderr: process.stderr, signal }));

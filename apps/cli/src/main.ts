@@ -1,14 +1,19 @@
-import { CommanderError } from 'commander';
-import { OutputClosedError } from './cli-error.js';
 import type { CliIO } from './cli-io.js';
 import { createProgram } from './program.js';
-import { exitCodeFor, formatError } from './report-error.js';
+import { exitCodeFor, formatError, shouldReport } from './report-error.js';
 
 /**
  * Runs `yoink-storage` with `argv` (the arguments after the program name)
- * and resolves to the exit code: 0 success, 1 failure, 2 usage error. Errors
- * are printed to `io.stderr` as one line with credentials redacted (the stack
- * and causes too with `--debug`).
+ * and resolves to the exit code: 0 success, 1 failure, 2 usage error, 130
+ * (143) when `io.signal` was aborted by SIGINT (SIGTERM). Errors, commander's
+ * usage errors included, are printed to `io.stderr` as one line with
+ * credentials redacted (the stack and causes too with `--debug`).
+ *
+ * It resolves once the command has finished and its storages are closed,
+ * except a storage that failed (unreachable, killed): that one is not closed
+ * again, and a backend may keep its client reconnecting (Redis does). The
+ * `yoink-storage` binary therefore exits explicitly with the code; a program
+ * that embeds `main` should do the same after a failure.
  *
  * @example
  * ```ts
@@ -24,10 +29,7 @@ export async function main(
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {
-    // Commander has printed its own message already; a closed stdout needs none.
-    if (!(error instanceof CommanderError) && !(error instanceof OutputClosedError)) {
-      io.stderr.write(formatError(error, argv, argv.includes('--debug')));
-    }
+    if (shouldReport(error)) io.stderr.write(formatError(error, argv, argv.includes('--debug')));
     return exitCodeFor(error);
   }
 }

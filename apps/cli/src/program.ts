@@ -22,11 +22,15 @@ URIs:
 Credentials in URIs are never printed.
 
 Exit codes: 0 success, 1 failure, 2 usage error (unknown command or option,
-missing argument, a URI no backend accepts).`;
+missing argument, a URI no backend accepts), 130 interrupted by Ctrl-C (143 by
+SIGTERM): the command stops after its current write and closes its storages;
+a second Ctrl-C quits at once.`;
 
 /**
  * Builds the `yoink-storage` commander program: `cat`, `cp`, `stat`, `bench`.
- * Errors are not printed here: `parseAsync` rejects and `main` reports them.
+ * Errors are not printed here, commander's usage errors included:
+ * `parseAsync` rejects and `main` reports them. `io.signal` reaches the
+ * commands, which stop cleanly when it is aborted.
  */
 export function createProgram(io: CliIO): Command {
   const program = new Command('yoink-storage');
@@ -45,8 +49,9 @@ export function createProgram(io: CliIO): Command {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) =>
-        write(`yoink-storage: ${s.replace(/^error: /, '').trim()} (see yoink-storage --help)\n`),
+      // Usage errors are printed by main, redacted like every other error
+      // (commander's message can quote an argument, a URI with its password).
+      outputError: () => {},
     })
     .addHelpText('after', URIS);
 

@@ -5,6 +5,7 @@ import { redactUri, StorageFactory } from '@yoink/storage-core';
 import { CliError } from '../cli-error.js';
 import type { CliIO, GlobalOptions } from '../cli-io.js';
 import { formatBytes, formatCount } from '../format.js';
+import { InterruptedError, throwIfInterrupted } from '../interrupt.js';
 import { writeOutput } from '../output.js';
 
 /** Options of `yoink-storage bench`. */
@@ -43,8 +44,13 @@ function phase(seconds: number, lines: number, bytes: number): Phase {
  * A given URI must not exist yet (storages cannot delete, so the benchmark's
  * data stays there).
  *
+ * A writer that fails (unreachable, killed) is not closed again (its close
+ * would retry the failing flush for another full timeout); on an interrupt
+ * (`io.signal`) the writer is closed, keeping the lines written so far.
+ *
  * @throws {CliError} (exit 1) when the URI already exists or the read-back
  *   does not return every line.
+ * @throws {InterruptedError} (exit 130/143) when interrupted.
  */
 export async function benchCommand(
   uri: string | undefined,
@@ -65,17 +71,27 @@ export async function benchCommand(
       );
     }
     let bytes = 0;
+    let written = 0;
     let started = performance.now();
     try {
-      for (let i = 0; i < lines; i++) {
-        const line = makeLine(i, lineBytes);
+      for (; written < lines; written++) {
+        throwIfInterrupted(io.signal);
+        const line = makeLine(written, lineBytes);
         bytes += Buffer.byteLength(line, 'utf8');
         await writer.write(line);
       }
       await writer.close();
     } catch (e) {
+      if (!(e instanceof InterruptedError)) {
+        // The writer failed: it is left to the process exit, since closing it
+        // would retry the same failing flush for another full timeout.
+        throw e;
+      }
       await writer.close().catch(() => {});
-      throw e;
+      throw new InterruptedError(
+        e.signal,
+        `bench stopped after writing ${formatCount(written)} lines${uri === undefined ? '' : ` to ${redactUri(uri)}`}`,
+      );
     }
     const write = phase((performance.now() - started) / 1000, lines, bytes);
 
@@ -85,6 +101,7 @@ export async function benchCommand(
     started = performance.now();
     try {
       for await (const line of reader.read()) {
+        throwIfInterrupted(io.signal);
         readLines++;
         readBytes += Buffer.byteLength(line, 'utf8') + 1;
       }

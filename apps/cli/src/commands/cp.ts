@@ -2,9 +2,11 @@ import { type CheckpointStorageLike, redactUri, StorageFactory } from '@yoink/st
 import { CliError } from '../cli-error.js';
 import type { CliIO, GlobalOptions } from '../cli-io.js';
 import { formatBytes, formatCount } from '../format.js';
+import { InterruptedError, untilInterrupted } from '../interrupt.js';
 import { lineChunks } from '../line-chunks.js';
 import { writeOutput } from '../output.js';
 import { createProgress } from '../progress.js';
+import { closeAfterFailure } from '../storage-session.js';
 
 /** Options of `yoink-storage cp`. */
 export interface CpOptions {
@@ -12,6 +14,31 @@ export interface CpOptions {
   append?: boolean;
   /** Progress on stderr: `undefined` = when stderr is a terminal. */
   progress?: boolean;
+}
+
+/** Marks `storage` as failed when `promise` rejects. */
+function tracked<T>(
+  failed: Set<CheckpointStorageLike>,
+  storage: CheckpointStorageLike,
+  promise: Promise<T>,
+): Promise<T> {
+  return promise.catch((e: unknown) => {
+    failed.add(storage);
+    throw e;
+  });
+}
+
+/** The lines of `storage.read()`, marking `storage` as failed when reading throws. */
+async function* trackedRead(
+  failed: Set<CheckpointStorageLike>,
+  storage: CheckpointStorageLike,
+): AsyncGenerator<string, void, undefined> {
+  try {
+    yield* storage.read();
+  } catch (e) {
+    failed.add(storage);
+    throw e;
+  }
 }
 
 /**
@@ -22,9 +49,17 @@ export interface CpOptions {
  * It refuses a destination that exists unless `--append`: the storage
  * contract has no delete, so it cannot overwrite.
  *
+ * When a storage fails part way (unreachable, killed), the other one is
+ * closed (a healthy destination keeps the lines copied so far) and the
+ * failed one is left as it is: closing it would retry the same flush for
+ * another full timeout. When `io.signal` is aborted (Ctrl-C), the copy stops
+ * after the current write and both storages are closed, so the destination
+ * holds exactly the lines reported.
+ *
  * @throws {CliError} (exit 1) when the source does not exist, the destination
  *   exists, or the copy fails part way (the message says how many lines the
  *   destination may hold).
+ * @throws {InterruptedError} (exit 130/143) when interrupted.
  */
 export async function cpCommand(
   src: string,
@@ -45,14 +80,15 @@ export async function cpCommand(
     await source.close().catch(() => {});
     throw e;
   }
+  const failed = new Set<CheckpointStorageLike>();
   let lines = 0;
   let bytes = 0;
   const started = Date.now();
   try {
-    if (!(await source.exists())) {
+    if (!(await tracked(failed, source, source.exists()))) {
       throw new CliError(`No checkpoint at ${redactUri(src)}: nothing has been written there`);
     }
-    if (!options.append && (await dest.exists())) {
+    if (!options.append && (await tracked(failed, dest, dest.exists()))) {
       throw new CliError(
         `${redactUri(dst)} already exists and cp never overwrites (storages cannot delete): ` +
           'remove it with your backend’s tools, pick another destination, or pass --append to add the lines after its content',
@@ -60,25 +96,36 @@ export async function cpCommand(
     }
     const progress = createProgress(io.stderr, options.progress, 'cp');
     try {
-      for await (const chunk of lineChunks(source.read())) {
-        await dest.write(chunk.text);
+      const chunks = lineChunks(trackedRead(failed, source));
+      for await (const chunk of untilInterrupted(chunks, io.signal)) {
+        await tracked(failed, dest, dest.write(chunk.text));
         lines += chunk.lines;
         bytes += chunk.bytes;
         progress.update(lines, bytes);
       }
-      await dest.close();
+      await tracked(failed, dest, dest.close());
     } finally {
       progress.stop();
     }
-    await source.close();
+    await tracked(failed, source, source.close());
   } catch (e) {
-    await Promise.allSettled([source.close(), dest.close()]);
+    const closing = await closeAfterFailure([source, dest], failed);
+    const copied = `cp stopped after ${formatCount(lines)} lines, ${formatBytes(bytes)}`;
+    if (e instanceof InterruptedError) {
+      if (lines === 0) throw new InterruptedError(e.signal, 'cp stopped before copying any line');
+      const destClosed = closing[1]?.status === 'fulfilled';
+      throw new InterruptedError(
+        e.signal,
+        destClosed
+          ? `${copied}; ${redactUri(dst)} holds them (a partial copy)`
+          : `${copied}; ${redactUri(dst)} may hold a partial copy`,
+      );
+    }
     if (e instanceof CliError || lines === 0) throw e;
     const message = e instanceof Error ? e.message : String(e);
-    throw new CliError(
-      `${message} (cp stopped after ${formatCount(lines)} lines: ${redactUri(dst)} may hold a partial copy)`,
-      { cause: e },
-    );
+    throw new CliError(`${message} (${copied}: ${redactUri(dst)} may hold a partial copy)`, {
+      cause: e,
+    });
   }
   const seconds = (Date.now() - started) / 1000;
   await writeOutput(

@@ -18,6 +18,7 @@ export interface StatOptions {
  * Computed from `read()` alone, so it works on every backend.
  *
  * @throws {CliError} (exit 1) when nothing exists at `uri`.
+ * @throws {InterruptedError} (exit 130/143) when `io.signal` is aborted.
  */
 export async function statCommand(
   uri: string,
@@ -29,7 +30,7 @@ export async function statCommand(
     if (!(await storage.exists())) {
       throw new CliError(`No checkpoint at ${redactUri(uri)}: nothing has been written there`);
     }
-    const stats = await computeStats(storage.read());
+    const stats = await computeStats(storage.read(), io.signal);
     if (options.json) {
       await writeOutput(io.stdout, `${JSON.stringify({ uri: redactUri(uri), ...stats })}\n`);
       return;
