@@ -41,7 +41,7 @@ export function createProgram(io: CliIO): Command {
     .option('--debug', 'print stack traces and causes of errors')
     .option(
       '-o, --option <key=value>',
-      'a backend option passed to StorageFactory.fromUri (repeatable; true/false/numbers are converted)',
+      'a backend option passed to StorageFactory.fromUri (repeatable; true/false/numbers are converted); with cp it goes to each side whose backend has it, and one that neither has is refused',
       parseStorageOption,
     )
     .exitOverride()

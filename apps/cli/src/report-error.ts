@@ -1,4 +1,10 @@
-import { InvalidUriError, redactUri, StorageError, scrubSecrets } from '@yoink/storage-core';
+import {
+  InvalidOptionError,
+  InvalidUriError,
+  redactUri,
+  StorageError,
+  scrubSecrets,
+} from '@yoink/storage-core';
 import { CommanderError } from 'commander';
 import { CliError, OutputClosedError } from './cli-error.js';
 
@@ -25,7 +31,9 @@ export function exitCodeFor(error: unknown): number {
       ? ExitCode.ok
       : ExitCode.usage;
   }
-  if (InvalidUriError.isInstance(error)) return ExitCode.usage;
+  if (InvalidUriError.isInstance(error) || InvalidOptionError.isInstance(error)) {
+    return ExitCode.usage;
+  }
   return ExitCode.failure;
 }
 

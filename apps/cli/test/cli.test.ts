@@ -55,10 +55,19 @@ describe('yoink-storage (usage)', () => {
     ['a bad --lines', ['bench', '--lines', 'many']],
     ['a URI no backend accepts', ['cat', 'memory://']],
     ['cp onto itself', ['cp', 'same.jsonl', 'same.jsonl']],
+    ['a misspelled -o option', ['-o', 'durabilty=fsync', 'cat', 'x.jsonl']],
+    ['an -o option no side of cp has', ['-o', 'leaseMS=5000', 'cp', 'a.jsonl', 'b.jsonl']],
+    ['an -o option with a bad value', ['-o', 'durability=always', 'stat', 'x.jsonl']],
   ])('exits 2 on %s', async (_name, args) => {
     const run = await runCli(args, { cwd: dir });
     expect(run.code).toBe(2);
     if (args.length > 0) expectOneErrorLine(run.stderr);
+  });
+
+  it('says which option was meant for a misspelled -o key', async () => {
+    const run = await runCli(['-o', 'durabilty=fsync', 'stat', 'x.jsonl'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Did you mean "durability"?');
   });
 
   it('reports a failure as one line with exit 1 and redacts credentials', async () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BufferedStorage, type OpenResult } from './buffered-storage.js';
 import {
   ConcurrentWriterError,
+  ConditionalWritesUnsupportedError,
   InvalidOptionError,
   StorageClosedError,
   StorageError,
@@ -290,6 +291,22 @@ describe('BufferedStorage', () => {
     await s.write('\uD83C');
     await s.close(); // close() persists what is left, whole or not
     expect(s.persisted.at(-1)).toBe('\uD83C');
+  });
+
+  it('a close() refused for unenforced conditional writes still releases, and says what was not persisted', async () => {
+    class Unconditional extends ScriptedStorage {
+      protected override async persist(data: string): Promise<void> {
+        this.persistCalls.push(data);
+        throw new ConditionalWritesUnsupportedError('ignores If-Match', { uri: this.uri });
+      }
+    }
+    const s = new Unconditional('test://a');
+    await s.write('abc\n');
+    const e = await s.close().catch((x: unknown) => x);
+    expect(ConditionalWritesUnsupportedError.isInstance(e)).toBe(true);
+    expect((e as Error).message).toContain('4 buffered bytes');
+    expect(s.closed).toBe(true);
+    expect(s.released).toBe(1);
   });
 
   it('read() splits the persisted chunks into lines', async () => {

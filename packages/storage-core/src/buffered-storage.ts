@@ -1,5 +1,10 @@
 import { CheckpointStorage, type ReadOptions } from './checkpoint-storage.js';
-import { ConcurrentWriterError, InvalidOptionError, StorageClosedError } from './errors.js';
+import {
+  ConcurrentWriterError,
+  ConditionalWritesUnsupportedError,
+  InvalidOptionError,
+  StorageClosedError,
+} from './errors.js';
 import { redactUri } from './redact.js';
 import { type Chunk, splitLines } from './split-lines.js';
 import {
@@ -318,16 +323,25 @@ export abstract class BufferedStorage extends CheckpointStorage {
       try {
         await this.#enqueue(() => this.#flushOnce(true));
       } catch (e) {
-        if (ConcurrentWriterError.isInstance(e)) {
-          // Another writer owns the checkpoint: no retry can deliver this data
-          // without overwriting theirs. Close anyway (release clients, locks)
-          // and report what was not persisted.
+        if (
+          ConcurrentWriterError.isInstance(e) ||
+          ConditionalWritesUnsupportedError.isInstance(e)
+        ) {
+          // Another writer owns the checkpoint, or the server cannot refuse
+          // one: no retry can deliver this data safely. Close anyway (release
+          // clients, locks) and report what was not persisted.
           const unflushed = this.#buffer.bytes();
           this.#buffer.clear();
           this.#state = 'closed';
           await this.release().catch(() => {});
-          throw new ConcurrentWriterError(
-            `${this.uri} was closed without persisting its last ${unflushed} buffered bytes: another writer owns the checkpoint`,
+          const why = ConcurrentWriterError.isInstance(e)
+            ? 'another writer owns the checkpoint'
+            : 'the server does not enforce the conditional writes that keep it safe';
+          const ErrorClass = ConcurrentWriterError.isInstance(e)
+            ? ConcurrentWriterError
+            : ConditionalWritesUnsupportedError;
+          throw new ErrorClass(
+            `${this.uri} was closed without persisting its last ${unflushed} buffered bytes: ${why}`,
             { uri: this.uri, cause: e },
           );
         }

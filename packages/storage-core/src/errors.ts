@@ -92,6 +92,19 @@ export class InvalidUriError extends StorageError {
  */
 export class InvalidOptionError extends StorageError {
   static override readonly code: string = 'ERR_YOINK_INVALID_OPTION';
+  /** The option at fault, when one is. */
+  readonly option: string | undefined;
+  /** For an unknown option: the names the storage knows (so a caller can drop options meant for another backend). */
+  readonly known: readonly string[] | undefined;
+
+  constructor(
+    message: string,
+    options: StorageErrorOptions & { option?: string; known?: readonly string[] } = {},
+  ) {
+    super(message, options);
+    this.option = options.option;
+    this.known = options.known;
+  }
 }
 
 /**

@@ -316,13 +316,13 @@ export function defineOptions<T>(schema: OptionSchema): OptionsKit<T> {
         if (spec === undefined) {
           throw new InvalidOptionError(
             `${backend} has no option "${name}".${didYouMean(name, names)} Its options are: ${names.join(', ')} (for ${safe}).`,
-            { uri },
+            { uri, option: name, known: names },
           );
         }
         if (!validValue(spec, value)) {
           throw new InvalidOptionError(
             `Option ${name} of ${backend} must be ${describeSpec(spec)}, got ${describeValue(value)} (for ${safe}).`,
-            { uri },
+            { uri, option: name },
           );
         }
         out[name] = value;
@@ -358,7 +358,7 @@ export function defineOptions<T>(schema: OptionSchema): OptionsKit<T> {
         if (name in out && out[name] !== value) {
           throw new InvalidOptionError(
             `${name} is ${describeValue(value)} in the URI but ${describeValue(out[name])} in the options (for ${safe}): give it once.`,
-            { uri },
+            { uri, option: name },
           );
         }
         out[name] = value;

@@ -1,4 +1,4 @@
-import { type CheckpointStorageLike, redactUri, StorageFactory } from '@yoink/storage-core';
+import { type CheckpointStorageLike, redactUri } from '@yoink/storage-core';
 import { CliError } from '../cli-error.js';
 import type { CliIO, GlobalOptions } from '../cli-io.js';
 import { formatBytes, formatCount } from '../format.js';
@@ -6,7 +6,7 @@ import { InterruptedError, untilInterrupted } from '../interrupt.js';
 import { lineChunks } from '../line-chunks.js';
 import { writeOutput } from '../output.js';
 import { createProgress } from '../progress.js';
-import { closeAfterFailure } from '../storage-session.js';
+import { closeAfterFailure, openStorages } from '../storage-session.js';
 
 /** Options of `yoink-storage cp`. */
 export interface CpOptions {
@@ -71,15 +71,11 @@ export async function cpCommand(
   if (src === dst) {
     throw new CliError('source and destination are the same checkpoint', { exitCode: 2 });
   }
-  // Create both first, so a bad URI is reported before any I/O.
-  const source = await StorageFactory.fromUri(src, globals.option);
-  let dest: CheckpointStorageLike;
-  try {
-    dest = await StorageFactory.fromUri(dst, globals.option);
-  } catch (e) {
-    await source.close().catch(() => {});
-    throw e;
-  }
+  // Create both first, so a bad URI or option is reported before any I/O.
+  const [source, dest] = (await openStorages([src, dst], globals.option)) as [
+    CheckpointStorageLike,
+    CheckpointStorageLike,
+  ];
   const failed = new Set<CheckpointStorageLike>();
   let lines = 0;
   let bytes = 0;
