@@ -2,49 +2,38 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidUriError } from '@yoink/storage-core';
 
-/** What a `gzfile:` URI names. */
-export interface GzFileLocation {
-  /** Absolute path of the `.gz` file. */
-  path: string;
-  /** gzip compression level (1 fastest … 9 smallest), when the URI sets `?level=`. */
-  level?: number;
-}
-
 const PREFIX = /^gzfile:/i;
 
 /**
- * Parses a `gzfile:` URI. Pure: no I/O.
+ * The absolute path a `gzfile:` URI names. Pure: no I/O. (Its query, such as
+ * `?level=9`, is checked by the storage's option schema, not here.)
  *
  * - `gzfile:///srv/crawl.jsonl.gz` — an absolute path, in `file:` URL syntax
  *   (percent-decoded, like `file:` URLs);
  * - `gzfile:crawl.jsonl.gz` or `gzfile:./crawls/a.jsonl.gz` — a path relative
- *   to `cwd`, taken literally;
- * - `?level=1…9` — the gzip level of each flush (default 6).
+ *   to `cwd`, taken literally.
  *
  * @param uri The URI, starting with `gzfile:` (any case).
  * @param cwd The folder relative paths are resolved against. Default: the working folder.
  * @throws {InvalidUriError} when the scheme is not `gzfile:`, the path is empty
- *   or names a folder, the URL form has a remote host, or `level` is not 1–9.
+ *   or names a folder, or the URL form has a remote host.
  *
  * @example
  * ```ts
- * parseGzFileUri('gzfile:///srv/crawl.jsonl.gz?level=9');
- * // { path: '/srv/crawl.jsonl.gz', level: 9 }
+ * gzFilePath('gzfile:///srv/crawl.jsonl.gz?level=9'); // '/srv/crawl.jsonl.gz'
  * ```
  */
-export function parseGzFileUri(uri: string, cwd: string = process.cwd()): GzFileLocation {
-  if (typeof uri !== 'string' || !PREFIX.test(uri)) {
+export function gzFilePath(uri: string, cwd: string = process.cwd()): string {
+  if (!PREFIX.test(uri)) {
     throw new InvalidUriError(
-      `${String(uri)} is not a gzfile: URI; use gzfile:///absolute/path.jsonl.gz or gzfile:relative/path.jsonl.gz`,
-      { uri: typeof uri === 'string' ? uri : undefined },
+      `${uri} is not a gzfile: URI; use gzfile:///absolute/path.jsonl.gz or gzfile:relative/path.jsonl.gz`,
+      { uri },
     );
   }
   const rest = uri.replace(PREFIX, '');
   const q = rest.indexOf('?');
   const pathPart = q === -1 ? rest : rest.slice(0, q);
-  const params = new URLSearchParams(q === -1 ? '' : rest.slice(q + 1));
-
-  let path: string;
+  let path = pathPart;
   if (pathPart.startsWith('//')) {
     try {
       path = fileURLToPath(new URL(`file:${pathPart}`));
@@ -54,8 +43,6 @@ export function parseGzFileUri(uri: string, cwd: string = process.cwd()): GzFile
         { uri, cause: e },
       );
     }
-  } else {
-    path = pathPart;
   }
   if (path === '' || path.endsWith('/') || path.endsWith('\\')) {
     throw new InvalidUriError(
@@ -63,25 +50,5 @@ export function parseGzFileUri(uri: string, cwd: string = process.cwd()): GzFile
       { uri },
     );
   }
-
-  const location: GzFileLocation = { path: isAbsolute(path) ? resolve(path) : resolve(cwd, path) };
-  const level = params.get('level');
-  if (level !== null) {
-    const n = Number(level);
-    if (!Number.isInteger(n) || n < 1 || n > 9) {
-      throw new InvalidUriError(`level=${level} in ${uri} must be an integer from 1 to 9`, { uri });
-    }
-    location.level = n;
-  }
-  for (const key of params.keys()) {
-    if (key !== 'level') {
-      throw new InvalidUriError(
-        `${uri} has an unknown option "${key}"; gzfile: accepts only level`,
-        {
-          uri,
-        },
-      );
-    }
-  }
-  return location;
+  return isAbsolute(path) ? resolve(path) : resolve(cwd, path);
 }

@@ -6,14 +6,18 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { constants, createGunzip, createGzip, gzip, type ZlibOptions } from 'node:zlib';
 import {
+  BUFFERED_OPTIONS,
   BufferedStorage,
   type BufferedStorageOptions,
   type Chunk,
-  InvalidUriError,
+  checkUri,
+  defineOptions,
   type OpenResult,
+  queryPairs,
+  type ReadOptions,
   StorageError,
 } from '@yoink/storage-core';
-import { parseGzFileUri } from './gzfile-uri.js';
+import { gzFilePath } from './gzfile-uri.js';
 
 const gzipAsync = promisify<Buffer | string, ZlibOptions, Buffer>(gzip);
 
@@ -23,11 +27,18 @@ const LENIENT: ZlibOptions = { finishFlush: constants.Z_SYNC_FLUSH };
 /** Options of {@link GzipFileStorage}. */
 export interface GzipFileStorageOptions extends BufferedStorageOptions {
   /**
-   * gzip level of each flush, 1 (fastest) to 9 (smallest). Default: the
-   * URI's `?level=`, else 6.
+   * gzip level of each flush, 1 (fastest) to 9 (smallest). Also the URI's
+   * `?level=`. Default 6.
    */
   level?: number;
 }
+
+// One schema for options and URI parameters: core's kit checks names (with a
+// "did you mean"), types and ranges, and refuses a URI that contradicts the options.
+const OPTIONS = defineOptions<GzipFileStorageOptions>({
+  ...BUFFERED_OPTIONS,
+  level: { type: 'number', integer: true, min: 1, max: 9, uri: true },
+});
 
 function errnoOf(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | null)?.code;
@@ -50,8 +61,9 @@ function errnoOf(e: unknown): string | undefined {
  * Opening for append decompresses the file once, to learn whether it ends
  * with `\n`. That is the same cost as reading the checkpoint on resume.
  *
- * @throws {InvalidUriError} from the constructor, for a URI
- *   {@link parseGzFileUri} rejects or a `level` outside 1–9.
+ * @throws {InvalidUriError} from the constructor, for a URI that names no
+ *   file or has an unknown parameter.
+ * @throws {InvalidOptionError} for an unknown option or a `level` outside 1–9.
  *
  * @example
  * ```ts
@@ -73,17 +85,18 @@ export class GzipFileStorage extends BufferedStorage {
   /** A failed append could not be cut back yet: do it before the next one. */
   #mustTruncate = false;
 
-  constructor(uri: string, options: GzipFileStorageOptions = {}) {
-    super(uri, options);
-    const location = parseGzFileUri(uri);
-    const level = options.level ?? location.level ?? 6;
-    if (!Number.isInteger(level) || level < 1 || level > 9) {
-      throw new InvalidUriError(`level must be an integer from 1 to 9, got ${String(level)}`, {
-        uri,
-      });
-    }
-    this.path = location.path;
-    this.level = level;
+  constructor(uri: string, options?: GzipFileStorageOptions) {
+    checkUri(uri);
+    const checked = OPTIONS.parse({
+      uri,
+      options,
+      query: queryPairs(uri),
+      backend: 'GzipFileStorage',
+    });
+    const path = gzFilePath(uri);
+    super(uri, checked);
+    this.path = path;
+    this.level = checked.level ?? 6;
   }
 
   override async exists(): Promise<boolean> {
@@ -143,7 +156,7 @@ export class GzipFileStorage extends BufferedStorage {
     this.#size += member.length;
   }
 
-  protected override async *readChunks(): AsyncIterable<Chunk> {
+  protected override async *readChunks(options: ReadOptions): AsyncIterable<Chunk> {
     let handle: FileHandle;
     try {
       handle = await open(this.path, 'r');
@@ -153,7 +166,7 @@ export class GzipFileStorage extends BufferedStorage {
     }
     const gunzip = createGunzip(LENIENT);
     // The stream closes the handle when it ends or is destroyed (an early `break`).
-    const piping = pipeline(handle.createReadStream(), gunzip);
+    const piping = pipeline(handle.createReadStream(), gunzip, { signal: options.signal });
     piping.catch(() => {}); // its errors also reach the iterator below
     try {
       yield* gunzip;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { StorageError, StorageFactory } from '@yoink/storage-core';
@@ -78,5 +79,38 @@ describe('GzipFileStorage on disk', () => {
     const storage = await StorageFactory.fromUri(`gzfile:${join(root, 'factory.jsonl.gz')}`);
     expect(storage).toBeInstanceOf(GzipFileStorage);
     await storage.close();
+  });
+});
+
+describe('GzipFileStorage options (core kit)', () => {
+  it('takes level from the URI or the options, and refuses a contradiction', () => {
+    expect(new GzipFileStorage('gzfile:///srv/a.gz?level=9').level).toBe(9);
+    expect(new GzipFileStorage('gzfile:///srv/a.gz', { level: 1 }).level).toBe(1);
+    expect(new GzipFileStorage('gzfile:///srv/a.gz?level=3', { level: 3 }).level).toBe(3);
+    expect(() => new GzipFileStorage('gzfile:///srv/a.gz?level=3', { level: 4 })).toThrowError(
+      expect.objectContaining({ code: 'ERR_YOINK_INVALID_OPTION' }),
+    );
+  });
+
+  it('refuses unknown options and parameters, naming the nearest', () => {
+    expect(() => new GzipFileStorage('gzfile:///srv/a.gz', { levle: 3 } as never)).toThrowError(
+      /Did you mean "level"\?/,
+    );
+    expect(() => new GzipFileStorage('gzfile:///srv/a.gz?durability=fsync')).toThrowError(
+      expect.objectContaining({ code: 'ERR_YOINK_INVALID_URI' }),
+    );
+    for (const level of ['0', '10', 'fast']) {
+      expect(() => new GzipFileStorage(`gzfile:///srv/a.gz?level=${level}`)).toThrowError(
+        expect.objectContaining({ code: 'ERR_YOINK_INVALID_URI' }),
+      );
+    }
+  });
+
+  it('importing a second copy of the package does not throw, and gzfile: still routes', async () => {
+    // The built copy is another module instance, as a second copy in node_modules would be.
+    const copy = `${pathToFileURL(join(import.meta.dirname, '..', 'dist', 'index.js')).href}?copy=2`;
+    await import(/* @vite-ignore */ copy);
+    const s = await StorageFactory.fromUri(`gzfile:${join(root, 'copies.jsonl.gz')}`);
+    expect(s).toBeInstanceOf(GzipFileStorage);
   });
 });
