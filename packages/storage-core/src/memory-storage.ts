@@ -5,6 +5,7 @@ import {
 } from './buffered-storage.js';
 import { ConcurrentWriterError, InvalidUriError } from './errors.js';
 import { BUFFERED_OPTIONS, checkUri, defineOptions, queryPairs } from './options.js';
+import { queryStart } from './redact.js';
 import type { Chunk } from './split-lines.js';
 
 interface MemoryStore {
@@ -66,7 +67,7 @@ export class MemoryStorage extends BufferedStorage {
       query: queryPairs(full),
       backend: 'MemoryStorage',
     });
-    const q = full.indexOf('?');
+    const q = queryStart(full);
     const name = (q === -1 ? full : full.slice(0, q)).replace(/^memory:(\/\/)?/i, '');
     if (name === '') {
       throw new InvalidUriError(`A memory URI needs a name, as in memory://crawl-1 (got ${uri})`, {

@@ -1,5 +1,5 @@
 import { InvalidOptionError, InvalidUriError } from './errors.js';
-import { MAX_URI_LENGTH, redactUri } from './redact.js';
+import { MAX_URI_LENGTH, queryStart, redactUri } from './redact.js';
 
 /**
  * How one option is checked. `uri: true` lets the option also be given as a
@@ -210,11 +210,11 @@ export function checkUri(uri: unknown): asserts uri is string {
 }
 
 /**
- * Splits the query of `uri` (between the first `?` and any `#`) into decoded
- * name/value pairs, in order. Linear time.
+ * Splits the query of `uri` (between the first `?` after any userinfo and
+ * any `#`) into decoded name/value pairs, in order. Linear time.
  */
 export function queryPairs(uri: string): Array<[string, string]> {
-  const q = uri.indexOf('?');
+  const q = queryStart(uri);
   if (q === -1) return [];
   const hash = uri.indexOf('#', q);
   const query = hash === -1 ? uri.slice(q + 1) : uri.slice(q + 1, hash);

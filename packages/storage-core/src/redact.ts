@@ -42,6 +42,20 @@ function isSchemeChar(c: number): boolean {
   return isAlpha(c) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
 }
 
+/** Letters, digits, `.`, `-`, `_`, `:`, `[`, `]`, `%`: what a host[:port] (or an IPv6 literal) is made of. */
+function isHostChar(c: number): boolean {
+  return (
+    isAlnum(c) ||
+    c === 0x2e ||
+    c === 0x2d ||
+    c === 0x5f ||
+    c === 0x3a ||
+    c === 0x5b ||
+    c === 0x5d ||
+    c === 0x25
+  );
+}
+
 function isAlnum(c: number): boolean {
   return isAlpha(c) || (c >= 0x30 && c <= 0x39);
 }
@@ -86,11 +100,36 @@ function findUserinfo(uri: string): UriParts | undefined {
   let slashBeforeColon = false;
   let anySlash = false;
   let question = false;
+  // After the first ":", digits up to the first "/", "?" or "#": a port, so
+  // the text is host:port and a later "?…=" is a query.
+  let portDigits = 0;
+  let portEnded = false;
+  // Characters of a host after the last plausible @, before any "/", "?" or "#":
+  // an @ followed by no host cannot have ended the userinfo.
+  let hostAfterAt = 0;
+  let hostEnded = false;
   for (let i = start; i < uri.length; i++) {
     const c = uri.charCodeAt(i);
+    if (colon !== -1 && !portEnded) {
+      if (c >= 0x30 && c <= 0x39) portDigits++;
+      else if (c === 0x2f || c === 0x3f || c === 0x23) portEnded = true;
+      else portDigits = -1; // not a port: a password
+      if (portDigits === -1) portEnded = true;
+    }
+    if (at !== -1 && !hostEnded) {
+      if (c === 0x2f || c === 0x3f || c === 0x23) hostEnded = true;
+      else if (hostAfterAt >= 0 && isHostChar(c)) hostAfterAt++;
+      else hostAfterAt = -1; // not a host name: that @ did not end the userinfo
+    }
     if (c === 0x40 /* @ */) {
       const plausible = colon === -1 ? !anySlash : !slashBeforeColon;
-      if (plausible) at = i;
+      if (plausible) {
+        at = i;
+        hostAfterAt = 0;
+        hostEnded = false;
+        // A "?" before this @ was inside the userinfo, not a query.
+        question = false;
+      }
     } else if (c === 0x3a /* : */) {
       if (colon === -1) colon = i;
     } else if (c === 0x2f /* / */) {
@@ -98,8 +137,14 @@ function findUserinfo(uri: string): UriParts | undefined {
       if (colon === -1) slashBeforeColon = true;
     } else if (c === 0x3f /* ? */) {
       question = true;
-    } else if (c === 0x3d /* = */ && question) {
-      break; // query-like from here on: no later @ can end a userinfo
+    } else if (
+      c === 0x3d /* = */ &&
+      question &&
+      (colon === -1 || portDigits > 0 || (at !== -1 && hostAfterAt > 0))
+    ) {
+      // host[:port]…?name=, or a userinfo already ended by an @: a query from
+      // here on, so no later @ ends a userinfo.
+      break;
     }
   }
   if (at === -1) return undefined;
@@ -130,13 +175,17 @@ function redactQuery(query: string): string {
       out.push(`${name}=${MASK}`);
       continue;
     }
+    // A URL with userinfo inside the value: masked where it is written
+    // (raw), or, when the value is percent-encoded as a whole, decoded,
+    // masked and encoded again.
+    if (authorityStart(value) > 0 && findUserinfo(value)) {
+      out.push(`${name}=${redactAuthority(value)}`);
+      continue;
+    }
     const decoded = safeDecode(value);
-    if (decoded.includes('@') && authorityStart(decoded) > 0) {
-      const inner = redactAuthority(decoded);
-      if (inner !== decoded) {
-        out.push(`${name}=${decoded === value ? inner : encodeURIComponent(inner)}`);
-        continue;
-      }
+    if (decoded !== value && authorityStart(decoded) > 0 && findUserinfo(decoded)) {
+      out.push(`${name}=${encodeURIComponent(redactAuthority(decoded))}`);
+      continue;
     }
     out.push(pair);
   }
@@ -205,9 +254,11 @@ export function secretsOf(uri: string): string[] {
   const found = new Set<string>();
   const add = (s: string): void => {
     if (s === '') return;
+    const decoded = safeDecode(s);
     found.add(s);
-    found.add(safeDecode(s));
-    found.add(encodeURIComponent(safeDecode(s)));
+    found.add(decoded);
+    found.add(encodeURIComponent(decoded));
+    found.add(encodeURIComponent(s));
   };
   const parts = findUserinfo(uri);
   let rest = uri;
@@ -227,9 +278,10 @@ export function secretsOf(uri: string): string[] {
         add(value);
         continue;
       }
-      const decoded = safeDecode(value);
-      const inner = authorityStart(decoded) > 0 ? findUserinfo(decoded) : undefined;
-      if (inner) add(decoded.slice(inner.colon === -1 ? inner.start : inner.colon + 1, inner.at));
+      for (const form of [value, safeDecode(value)]) {
+        const inner = authorityStart(form) > 0 ? findUserinfo(form) : undefined;
+        if (inner) add(form.slice(inner.colon === -1 ? inner.start : inner.colon + 1, inner.at));
+      }
     }
   }
   found.delete('');
@@ -275,9 +327,30 @@ function isAlnumString(s: string): boolean {
  */
 export function scrubSecrets(text: string, uri: string | undefined): string {
   if (!uri || !text || typeof text !== 'string') return text;
-  let out = text.includes(uri) ? text.split(uri).join(redactUri(uri)) : text;
-  for (const secret of secretsOf(uri)) {
-    if (out.includes(secret)) out = replaceSecret(out, secret);
-  }
-  return out;
+  const redacted = redactUri(uri);
+  const secrets = secretsOf(uri);
+  // Copies of the URI become its redacted form, which is then left alone (a
+  // short secret such as "0" must not mask the "/0" of a Redis URI).
+  return text
+    .split(uri)
+    .map((piece) =>
+      piece
+        .split(redacted)
+        .map((part) => {
+          let out = part;
+          for (const secret of secrets) if (out.includes(secret)) out = replaceSecret(out, secret);
+          return out;
+        })
+        .join(redacted),
+    )
+    .join(redacted);
+}
+
+/**
+ * Index of the `?` that starts the query of `uri`, or -1: the first `?` after
+ * the userinfo (a password may hold an unencoded `?`). Linear time.
+ */
+export function queryStart(uri: string): number {
+  const parts = findUserinfo(uri);
+  return uri.indexOf('?', parts ? parts.at + 1 : 0);
 }
