@@ -1,4 +1,10 @@
-import { describeCause, scrubSecrets } from '@yoink/storage-core';
+import {
+  ConcurrentWriterError,
+  describeCause,
+  StorageError,
+  scrubSecrets,
+} from '@yoink/storage-core';
+import type { CheckpointKeys } from './keys.js';
 
 /** Reply prefixes that mean "try again soon": the server is busy, loading or failing over. */
 const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'READONLY', 'MASTERDOWN'];
@@ -98,4 +104,188 @@ export function isPermanentConnectionError(e: unknown): boolean {
   return (
     typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/.test(code)
   );
+}
+
+// ---- Error construction: every message this package shows ------------------
+
+/** What every Redis error message names: the checkpoint's URI and keys. */
+export interface RedisErrorContext {
+  /** The checkpoint's URI (its credentials are redacted when an error is built). */
+  readonly uri: string;
+  /** The checkpoint's data, meta and lease keys. */
+  readonly keys: CheckpointKeys;
+}
+
+/** A call RedisStorage makes, as named in messages. */
+export type RedisOperation = 'open' | 'flush' | 'read' | 'exists';
+
+/** The commands an ACL user needs, for messages and the README. */
+export const REQUIRED_COMMANDS: readonly string[] = [
+  'EVAL',
+  'EVALSHA',
+  'MULTI',
+  'EXEC',
+  'XADD',
+  'XDEL',
+  'XSETID',
+  'XINFO',
+  'XRANGE',
+  'XREVRANGE',
+  'HSET',
+  'HGET',
+  'TYPE',
+  'EXISTS',
+  'GET',
+  'SET',
+  'PEXPIRE',
+  'PTTL',
+  'DEL',
+];
+
+function keyList(ctx: RedisErrorContext): string {
+  const { data, meta, lease } = ctx.keys;
+  return `"${data}", "${meta}" and "${lease}"`;
+}
+
+/** The first writer's lease is live: the message names it and says when it expires. */
+export function leaseHeldError(
+  ctx: RedisErrorContext,
+  holder: string,
+  pttl: number,
+): ConcurrentWriterError {
+  const expiry =
+    pttl >= 0
+      ? `its lease (key "${ctx.keys.lease}") expires in ${pttl} ms unless that writer renews it`
+      : `its lease is key "${ctx.keys.lease}"`;
+  return new ConcurrentWriterError(
+    `The Redis checkpoint ${ctx.uri} is being written by another writer: ${holder}; ${expiry}. Nothing was written by this instance. If that writer is alive, stop it or use another key. If it crashed, write again once its lease has expired (within ${Math.max(pttl, 0)} ms; a live writer renews it every leaseMs/3), or open this storage with takeover: true (URI: &takeover=true) to take the lease at once — the old writer, if still running, is then refused at its next flush.`,
+    { uri: ctx.uri },
+  );
+}
+
+/** What a writer that lost its lease knows about who has it now. */
+export interface LeaseLoss {
+  /** The description of the writer that holds the lease now, if one does. */
+  holder: string | undefined;
+  /** The meta `owner` token, when no lease is held. */
+  owner: string;
+  /** This writer's lease TTL, in ms. */
+  leaseMs: number;
+}
+
+/** This writer was fenced out by another writer: nothing was appended, the data is kept. */
+export function leaseLostError(ctx: RedisErrorContext, loss: LeaseLoss): ConcurrentWriterError {
+  const who =
+    loss.holder !== undefined
+      ? `${loss.holder} holds its writer lease (key "${ctx.keys.lease}") now: it took the lease after this writer's lease expired (no renewal for ${loss.leaseMs} ms), or with takeover: true`
+      : `another writer (token ${loss.owner || '?'}) wrote to it after this writer's lease (key "${ctx.keys.lease}") expired`;
+  return new ConcurrentWriterError(
+    `This writer (pid ${process.pid}) lost the Redis checkpoint ${ctx.uri}: ${who}. This flush was refused and nothing was appended; its data stays buffered in this instance. Stop this writer, or read the checkpoint and resume from it with one writer.`,
+    { uri: ctx.uri },
+  );
+}
+
+/** The fence refused the flush, yet some elements landed: someone edited the keys by hand. */
+export function fenceBreachedError(ctx: RedisErrorContext, appended: number): StorageError {
+  return new StorageError(
+    `The flush fence of the Redis checkpoint ${ctx.uri} refused this writer, yet ${appended} of its elements were appended: the stream's last ID or the meta key "${ctx.keys.meta}" was changed by hand. Check the checkpoint with XRANGE before writing again.`,
+    { uri: ctx.uri },
+  );
+}
+
+/** A flush sequence position, as the fence records it. */
+export interface FencePosition {
+  seq: string | number;
+  part: string | number;
+}
+
+/** The meta key's flush sequence does not follow this writer's: it was changed by someone else. */
+export function fenceMovedError(
+  ctx: RedisErrorContext,
+  found: FencePosition,
+  sent: FencePosition,
+): StorageError {
+  return new StorageError(
+    `The fence of the Redis checkpoint ${ctx.uri} is at flush ${String(found.seq)} part ${String(found.part)}, but this writer sent flush ${String(sent.seq)} part ${String(sent.part)}: the meta key "${ctx.keys.meta}" was changed by someone else. Nothing was appended; the data stays buffered.`,
+    { uri: ctx.uri },
+  );
+}
+
+/** The data key holds another type than a stream. */
+export function wrongTypeError(ctx: RedisErrorContext, type: string): StorageError {
+  const key = ctx.keys.data;
+  return new StorageError(
+    `The Redis key "${key}" at ${ctx.uri} holds a ${type}, not a stream: RedisStorage keeps a checkpoint as a stream (XADD/XRANGE). Use another key, or delete this one (DEL ${key}) if its content is not needed.`,
+    { uri: ctx.uri },
+  );
+}
+
+/** A reply of a shape this package never expects (a proxy or a server bug). */
+export function unexpectedReplyError(
+  ctx: RedisErrorContext,
+  what: string,
+  reply: unknown,
+): StorageError {
+  return new StorageError(
+    `Unexpected reply ${what} on ${ctx.uri}: ${String(JSON.stringify(reply)).slice(0, 200)}`,
+    { uri: ctx.uri },
+  );
+}
+
+/** The stream vanished between the fence and its XADDs. */
+export function streamVanishedError(ctx: RedisErrorContext): StorageError {
+  return new StorageError(
+    `The stream "${ctx.keys.data}" at ${ctx.uri} disappeared during a flush (deleted by someone else?); the data stays buffered.`,
+    { uri: ctx.uri },
+  );
+}
+
+/** Redis stayed unreachable (or kept failing transiently) for `timeoutMs`. */
+export function unreachableError(
+  ctx: RedisErrorContext,
+  op: RedisOperation,
+  timeoutMs: number,
+  cause: unknown,
+): StorageError {
+  const clean = cause === undefined ? undefined : cleanCause(cause, ctx.uri);
+  const detail = clean === undefined ? '' : ` (last error: ${clean.message})`;
+  const kept =
+    op === 'flush' || op === 'open'
+      ? ' The unflushed data is kept: flush() again once Redis is reachable, or raise flushTimeoutMs.'
+      : ' Check that Redis is running and reachable, or raise flushTimeoutMs.';
+  return new StorageError(
+    `Redis at ${ctx.uri} did not complete ${op === 'open' ? 'opening the checkpoint for writing' : op} within ${timeoutMs} ms${detail}.${kept}`,
+    { uri: ctx.uri, cause: clean },
+  );
+}
+
+/**
+ * Turns a permanent failure of `op` into a {@link StorageError} that says what
+ * happened and what to do: refused credentials or a missing ACL permission
+ * (naming the commands and keys needed), a connection that cannot succeed
+ * (TLS), or any other reply. The cause is a clean copy (see {@link cleanCause}).
+ */
+export function toStorageError(
+  ctx: RedisErrorContext,
+  op: RedisOperation,
+  e: unknown,
+): StorageError {
+  if (StorageError.isInstance(e)) return e;
+  const cause = cleanCause(e, ctx.uri);
+  if (isAuthError(e)) {
+    return new StorageError(
+      `Redis at ${ctx.uri} refused the credentials or a permission (${cause.message.split(' ')[0]}) during ${op}: check the user name and password in the URI, and that the ACL user may run ${REQUIRED_COMMANDS.slice(0, -1).join(', ')} and ${REQUIRED_COMMANDS.at(-1)} on ${keyList(ctx)}.`,
+      { uri: ctx.uri, cause },
+    );
+  }
+  if (isPermanentConnectionError(e)) {
+    return new StorageError(
+      `Could not connect to Redis at ${ctx.uri}: ${cause.message}. For rediss:// with a private CA, pass it as options.tls.ca.`,
+      { uri: ctx.uri, cause },
+    );
+  }
+  return new StorageError(`Redis ${op} on ${ctx.uri} failed: ${cause.message}`, {
+    uri: ctx.uri,
+    cause,
+  });
 }
