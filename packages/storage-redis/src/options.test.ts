@@ -1,4 +1,4 @@
-import { InvalidUriError } from '@yoink/storage-core';
+import { InvalidOptionError, InvalidUriError } from '@yoink/storage-core';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
@@ -38,11 +38,11 @@ describe('resolveArgs', () => {
     expect(resolveArgs('redis://h?key=k', { leaseMs: 1500.5 }).leaseMs).toBe(1501);
     expect(resolveArgs('redis://h?key=k&leaseMs=4000', { leaseMs: 4000 }).leaseMs).toBe(4000);
     expect(() => resolveArgs('redis://h?key=k&leaseMs=4000', { leaseMs: 5000 })).toThrow(
-      InvalidUriError,
+      InvalidOptionError,
     );
   });
 
-  it('refuses option values that are not positive numbers or booleans', () => {
+  it('refuses option values that are not positive numbers or booleans with InvalidOptionError', () => {
     for (const bad of [
       { flushTimeoutMs: -1 },
       { readPageBytes: 0 },
@@ -51,7 +51,7 @@ describe('resolveArgs', () => {
       { takeover: 'yes' as unknown as boolean },
     ]) {
       expect(() => resolveArgs('redis://h?key=k', bad), JSON.stringify(bad)).toThrow(
-        InvalidUriError,
+        InvalidOptionError,
       );
     }
   });

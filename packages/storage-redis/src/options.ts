@@ -1,5 +1,9 @@
 import type { ConnectionOptions } from 'node:tls';
-import { type BufferedStorageOptions, InvalidUriError } from '@yoink/storage-core';
+import {
+  type BufferedStorageOptions,
+  InvalidOptionError,
+  InvalidUriError,
+} from '@yoink/storage-core';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { RedisClient } from './client.js';
 import { parseRedisUri, type RedisUriParts } from './uri.js';
@@ -76,7 +80,7 @@ function pickOption<T>(
   uri: string,
 ): T | undefined {
   if (fromOptions !== undefined && fromUri !== undefined && fromOptions !== fromUri) {
-    throw new InvalidUriError(
+    throw new InvalidOptionError(
       `The URI sets ${name}=${String(fromUri)} but options.${name} is ${String(fromOptions)}: give it once`,
       { uri },
     );
@@ -87,7 +91,7 @@ function pickOption<T>(
 function positive(name: string, value: unknown, fallback: number, uri: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidUriError(`Option ${name} must be a positive number, got ${String(value)}`, {
+    throw new InvalidOptionError(`Option ${name} must be a positive number, got ${String(value)}`, {
       uri,
     });
   }
@@ -97,7 +101,7 @@ function positive(name: string, value: unknown, fallback: number, uri: string): 
 function boolean(name: string, value: unknown, uri: string): boolean {
   if (value === undefined) return false;
   if (typeof value !== 'boolean') {
-    throw new InvalidUriError(`Option ${name} must be true or false, got ${String(value)}`, {
+    throw new InvalidOptionError(`Option ${name} must be true or false, got ${String(value)}`, {
       uri,
     });
   }
@@ -131,8 +135,10 @@ export function describeClient(client: RedisClient, key: string): string {
  * Checks `RedisStorage`'s constructor arguments (`(uri, options?)` or
  * `(urlOrClient, key, options?)`) and applies the defaults.
  *
- * @throws {InvalidUriError} for a bad URI, a key given twice differently, a
- *   first argument that is neither a URI nor a client, or a bad option.
+ * @throws {InvalidUriError} for a bad URI, a key given twice differently, or
+ *   a first argument that is neither a URI nor a client.
+ * @throws {InvalidOptionError} for an option value of the wrong type or out
+ *   of range, or one the URI sets differently.
  */
 export function resolveArgs(
   urlOrClient: string | RedisClient,

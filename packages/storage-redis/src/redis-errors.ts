@@ -2,6 +2,8 @@ import {
   ConcurrentWriterError,
   describeCause,
   StorageError,
+  StoragePermissionError,
+  StorageUnavailableError,
   scrubSecrets,
 } from '@yoink/storage-core';
 import type { CheckpointKeys } from './keys.js';
@@ -9,8 +11,11 @@ import type { CheckpointKeys } from './keys.js';
 /** Reply prefixes that mean "try again soon": the server is busy, loading or failing over. */
 const TRANSIENT_REPLIES = ['LOADING', 'BUSY', 'TRYAGAIN', 'CLUSTERDOWN', 'READONLY', 'MASTERDOWN'];
 
+/** Reply prefixes of refused credentials. */
+const CREDENTIAL_REPLIES = ['WRONGPASS', 'NOAUTH', 'ERR invalid password', 'ERR AUTH'];
+
 /** Reply prefixes of refused credentials or permissions. */
-const AUTH_REPLIES = ['WRONGPASS', 'NOAUTH', 'NOPERM', 'ERR invalid password', 'ERR AUTH'];
+const AUTH_REPLIES = [...CREDENTIAL_REPLIES, 'NOPERM'];
 
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
@@ -46,6 +51,12 @@ function innermost(e: unknown): unknown {
 export function isAuthError(e: unknown): boolean {
   const m = messageOf(innermost(e));
   return AUTH_REPLIES.some((p) => m.startsWith(p));
+}
+
+/** `true` for refused credentials (a wrong password or user, none given), not a missing permission. */
+export function isCredentialError(e: unknown): boolean {
+  const m = messageOf(innermost(e));
+  return CREDENTIAL_REPLIES.some((p) => m.startsWith(p));
 }
 
 /** `true` for `WRONGTYPE` replies. */
@@ -240,30 +251,49 @@ export function streamVanishedError(ctx: RedisErrorContext): StorageError {
   );
 }
 
-/** Redis stayed unreachable (or kept failing transiently) for `timeoutMs`. */
+/**
+ * Redis stayed unreachable (or kept failing transiently: restarting, loading,
+ * failing over) for `timeoutMs`: a {@link StorageUnavailableError}
+ * (`retryable`), whose message has the last connection error.
+ */
 export function unreachableError(
   ctx: RedisErrorContext,
   op: RedisOperation,
   timeoutMs: number,
   cause: unknown,
-): StorageError {
+): StorageUnavailableError {
   const clean = cause === undefined ? undefined : cleanCause(cause, ctx.uri);
   const detail = clean === undefined ? '' : ` (last error: ${clean.message})`;
   const kept =
     op === 'flush' || op === 'open'
       ? ' The unflushed data is kept: flush() again once Redis is reachable, or raise flushTimeoutMs.'
       : ' Check that Redis is running and reachable, or raise flushTimeoutMs.';
-  return new StorageError(
+  return new StorageUnavailableError(
     `Redis at ${ctx.uri} did not complete ${op === 'open' ? 'opening the checkpoint for writing' : op} within ${timeoutMs} ms${detail}.${kept}`,
     { uri: ctx.uri, cause: clean },
   );
 }
 
 /**
- * Turns a permanent failure of `op` into a {@link StorageError} that says what
- * happened and what to do: refused credentials or a missing ACL permission
- * (naming the commands and keys needed), a connection that cannot succeed
- * (TLS), or any other reply. The cause is a clean copy (see {@link cleanCause}).
+ * The ACL rule that grants a user what a checkpoint needs, for messages:
+ * `ACL SETUSER <user> ~key ~meta ~lease +eval …`.
+ */
+export function aclRule(ctx: RedisErrorContext): string {
+  const { data, meta, lease } = ctx.keys;
+  const commands = REQUIRED_COMMANDS.map((c) => `+${c.toLowerCase().replace(' ', '|')}`).join(' ');
+  return `ACL SETUSER <user> ~${data} ~${meta} ~${lease} ${commands}`;
+}
+
+/**
+ * Turns a permanent failure of `op` into a typed error that says what
+ * happened and what to do:
+ *
+ * - refused credentials (`WRONGPASS`, `NOAUTH`) or a missing ACL permission
+ *   (`NOPERM`, naming the commands and keys needed): {@link StoragePermissionError};
+ * - a connection that cannot succeed (a TLS certificate that does not verify)
+ *   or any other reply: {@link StorageError}.
+ *
+ * The cause is a clean copy (see {@link cleanCause}).
  */
 export function toStorageError(
   ctx: RedisErrorContext,
@@ -272,9 +302,15 @@ export function toStorageError(
 ): StorageError {
   if (StorageError.isInstance(e)) return e;
   const cause = cleanCause(e, ctx.uri);
+  if (isCredentialError(e)) {
+    return new StoragePermissionError(
+      `Redis at ${ctx.uri} refused the credentials (${cause.message.split(' ')[0]}) during ${op}: check the user name and password in the URI (redis://user:password@host; percent-encode special characters), or that the server expects a password at all.`,
+      { uri: ctx.uri, cause },
+    );
+  }
   if (isAuthError(e)) {
-    return new StorageError(
-      `Redis at ${ctx.uri} refused the credentials or a permission (${cause.message.split(' ')[0]}) during ${op}: check the user name and password in the URI, and that the ACL user may run ${REQUIRED_COMMANDS.slice(0, -1).join(', ')} and ${REQUIRED_COMMANDS.at(-1)} on ${keyList(ctx)}.`,
+    return new StoragePermissionError(
+      `Redis at ${ctx.uri} refused a permission during ${op} (${cause.message}): the ACL user needs ${REQUIRED_COMMANDS.slice(0, -1).join(', ')} and ${REQUIRED_COMMANDS.at(-1)} on ${keyList(ctx)} (readers: XRANGE, XREVRANGE and EXISTS). For example: ${aclRule(ctx)}`,
       { uri: ctx.uri, cause },
     );
   }

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ConcurrentWriterError, InvalidUriError } from '@yoink/storage-core';
+import { ConcurrentWriterError, InvalidOptionError } from '@yoink/storage-core';
 import { collectLines } from '@yoink/storage-testkit';
 import { type RedisTestServer, startRedis } from '@yoink/test-servers/redis';
 import { Redis } from 'ioredis';
@@ -234,9 +234,9 @@ describe('RedisStorage writer lease', () => {
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(4_000);
     expectConcurrent(await failureOf(old.write('x\n').then(() => old.flush())));
-    expect(() => open(key, { leaseMs: 5_000 }, '&leaseMs=4000')).toThrow(InvalidUriError);
-    expect(() => open(key, { takeover: false }, '&takeover=true')).toThrow(InvalidUriError);
-    expect(() => open(key, { leaseMs: 0 })).toThrow(InvalidUriError);
+    expect(() => open(key, { leaseMs: 5_000 }, '&leaseMs=4000')).toThrow(InvalidOptionError);
+    expect(() => open(key, { takeover: false }, '&takeover=true')).toThrow(InvalidOptionError);
+    expect(() => open(key, { leaseMs: 0 })).toThrow(InvalidOptionError);
   });
 
   it('the lease is renewed while a writer idles longer than leaseMs', async () => {
