@@ -1,8 +1,10 @@
 import type { Connection, Reply } from './connection.js';
 import type { WriterLease } from './lease.js';
 import {
+  dataLostError,
   fenceBreachedError,
   fenceMovedError,
+  lossOfReply,
   type RedisErrorContext,
   streamVanishedError,
   unexpectedReplyError,
@@ -97,6 +99,12 @@ export class FencedAppender {
   readonly #maxCallBytes: number;
   /** The fence sequence of this writer's last flush. */
   #seq = 0;
+  /**
+   * The last flush this writer saw go into the stream (the open's sequence
+   * when the stream existed then; 0 if none): the fence refuses to append
+   * when the server's state is older than that (the data was lost).
+   */
+  #confirmed = 0;
   /** UTF-16 units at the start of the next `persist()` data that are already persisted. */
   #skip = 0;
   /** Flushes sent but not confirmed, oldest first (at most the failed one). */
@@ -109,9 +117,14 @@ export class FencedAppender {
     this.#maxCallBytes = maxCallBytes;
   }
 
-  /** Starts numbering flushes after `seq`, the sequence the open reserved. */
-  opened(seq: number): void {
+  /**
+   * Starts numbering flushes after `seq`, the sequence the open reserved;
+   * `streamExisted` says whether the stream was there (its last ID then
+   * reaches `seq`).
+   */
+  opened(seq: number, streamExisted: boolean): void {
     this.#seq = seq;
+    this.#confirmed = streamExisted ? seq : 0;
   }
 
   /**
@@ -166,7 +179,10 @@ export class FencedAppender {
         case REPLY.applied:
         case REPLY.alreadyApplied:
           batch.done += 1;
+          this.#confirmed = batch.seq;
           break;
+        case REPLY.lost:
+          throw dataLostError(this.#ctx, lossOfReply(reply), 'flush');
         case REPLY.conflict:
           this.#lease.stop();
           if (appended > 0) throw fenceBreachedError(this.#ctx, appended);
@@ -202,6 +218,7 @@ export class FencedAppender {
       String(partNo),
       this.#lease.value,
       String(this.#lease.leaseMs),
+      String(this.#confirmed),
     );
     for (let i = 0; i < part.elements.length; i++) {
       tx.xadd(data, 'NOMKSTREAM', `${seq}-${part.first + i}`, 'd', part.elements[i] as Buffer);

@@ -9,6 +9,7 @@ export {
   DEFAULT_LEASE_MS,
   type RedisStorageOptions,
 } from './options.js';
+export { CheckpointDataLostError, EvictionPolicyError } from './redis-errors.js';
 export { RedisStorage } from './redis-storage.js';
 export {
   parseRedisUri,

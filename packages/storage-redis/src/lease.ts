@@ -3,8 +3,10 @@ import { hostname } from 'node:os';
 import type { ConcurrentWriterError } from '@yoink/storage-core';
 import type { Connection, Reply } from './connection.js';
 import {
+  dataLostError,
   leaseHeldError,
   leaseLostError,
+  lossOfReply,
   type RedisErrorContext,
   wrongTypeError,
 } from './redis-errors.js';
@@ -53,6 +55,8 @@ export interface LeaseGrant {
   seq: number;
   /** `true` when the last element ends without `\n`. */
   tornTail: boolean;
+  /** `true` when the stream existed (its last ID is then past `seq`'s elements). */
+  streamExisted: boolean;
 }
 
 /**
@@ -93,6 +97,8 @@ export class WriterLease {
    * Takes the lease and opens the checkpoint for appending.
    *
    * @throws {ConcurrentWriterError} while another writer holds a live lease.
+   * @throws {CheckpointDataLostError} when the checkpoint's metadata says data
+   *   was written but the stream is gone or behind.
    * @throws {StorageError} when the data key holds another type, or Redis
    *   stays unreachable.
    */
@@ -116,8 +122,13 @@ export class WriterLease {
     if (reply[0] === REPLY.conflict) {
       throw leaseHeldError(this.#ctx, describeHolder(reply[1]), Number(reply[2]));
     }
+    if (reply[0] === REPLY.lost) throw dataLostError(this.#ctx, lossOfReply(reply), 'open');
     this.#startHeartbeat();
-    return { seq: Number(reply[1]), tornTail: Number(reply[2]) === 1 };
+    return {
+      seq: Number(reply[1]),
+      tornTail: Number(reply[2]) === 1,
+      streamExisted: Number(reply[3]) === 1,
+    };
   }
 
   /**

@@ -45,6 +45,14 @@ export interface RedisStorageOptions extends BufferedStorageOptions {
    * stays in its buffer). Default `false`.
    */
   takeover?: boolean;
+  /**
+   * Write even to a server whose `maxmemory-policy` may evict the checkpoint
+   * (`allkeys-*`, or `volatile-*`, which may evict the writer lease), which is
+   * otherwise refused with `EvictionPolicyError` (URI: `allowEviction=true`).
+   * Evicted data is then reported as `CheckpointDataLostError` by the next
+   * flush or read, not prevented. Default `false`.
+   */
+  allowEviction?: boolean;
 }
 
 /** Default of {@link RedisStorageOptions.flushTimeoutMs}. */
@@ -71,6 +79,7 @@ export interface ResolvedArgs {
   maxCallBytes: number;
   leaseMs: number;
   takeover: boolean;
+  allowEviction: boolean;
 }
 
 function pickOption<T>(
@@ -188,6 +197,11 @@ export function resolveArgs(
     takeover: boolean(
       'takeover',
       pickOption('takeover', options.takeover, parts?.takeover, uri),
+      uri,
+    ),
+    allowEviction: boolean(
+      'allowEviction',
+      pickOption('allowEviction', options.allowEviction, parts?.allowEviction, uri),
       uri,
     ),
   };

@@ -2,6 +2,7 @@ import {
   ConcurrentWriterError,
   describeCause,
   StorageError,
+  type StorageErrorOptions,
   StoragePermissionError,
   StorageUnavailableError,
   scrubSecrets,
@@ -117,6 +118,53 @@ export function isPermanentConnectionError(e: unknown): boolean {
   );
 }
 
+// ---- This package's own error classes --------------------------------------
+
+/**
+ * The Redis server may evict the checkpoint: its `maxmemory-policy` is an
+ * `allkeys-*` policy (any key may go, the data included) or a `volatile-*`
+ * one (the writer lease has a TTL, so it may go, and with it the single-writer
+ * guarantee). Thrown by the first `write()` of a writer (nothing was
+ * written), unless the storage was opened with `allowEviction: true` (URI
+ * `allowEviction=true`). Readers are not refused.
+ *
+ * Branch on it with `EvictionPolicyError.isInstance(e)` or its code
+ * `ERR_YOINK_EVICTION_POLICY`.
+ */
+export class EvictionPolicyError extends StorageError {
+  static override readonly code: string = 'ERR_YOINK_EVICTION_POLICY';
+  /** The server's `maxmemory_policy` (from `INFO memory`). */
+  readonly policy: string;
+  /** The server that reported it (`host:port`). */
+  readonly node: string;
+
+  constructor(message: string, options: StorageErrorOptions & { policy: string; node: string }) {
+    super(message, options);
+    this.policy = options.policy;
+    this.node = options.node;
+  }
+}
+
+/**
+ * The checkpoint's data was lost on the server: its stream or its fence key
+ * vanished or went back to an older state under a writer or a reader (Redis
+ * evicted it, restarted without persistence, failed over to a replica that
+ * lagged, or someone ran `DEL`/`FLUSHALL`). It is never another writer.
+ *
+ * - from `flush()`: nothing was appended, and the unflushed data stays in the
+ *   buffer; no later flush of this writer can succeed (it would leave a gap);
+ * - from `write()` (the open): the checkpoint's metadata says data was
+ *   written, but the stream is gone;
+ * - from `read()`: the lines yielded so far are correct, the rest is gone —
+ *   the read is incomplete, never silently.
+ *
+ * Branch on it with `CheckpointDataLostError.isInstance(e)` or its code
+ * `ERR_YOINK_DATA_LOST`.
+ */
+export class CheckpointDataLostError extends StorageError {
+  static override readonly code: string = 'ERR_YOINK_DATA_LOST';
+}
+
 // ---- Error construction: every message this package shows ------------------
 
 /** What every Redis error message names: the checkpoint's URI and keys. */
@@ -132,6 +180,7 @@ export type RedisOperation = 'open' | 'flush' | 'read' | 'exists';
 
 /** The commands an ACL user needs, for messages and the README. */
 export const REQUIRED_COMMANDS: readonly string[] = [
+  'INFO',
   'EVAL',
   'EVALSHA',
   'MULTI',
@@ -143,7 +192,9 @@ export const REQUIRED_COMMANDS: readonly string[] = [
   'XRANGE',
   'XREVRANGE',
   'HSET',
+  'HSETNX',
   'HGET',
+  'HMGET',
   'TYPE',
   'EXISTS',
   'GET',
@@ -310,7 +361,7 @@ export function toStorageError(
   }
   if (isAuthError(e)) {
     return new StoragePermissionError(
-      `Redis at ${ctx.uri} refused a permission during ${op} (${cause.message}): the ACL user needs ${REQUIRED_COMMANDS.slice(0, -1).join(', ')} and ${REQUIRED_COMMANDS.at(-1)} on ${keyList(ctx)} (readers: XRANGE, XREVRANGE and EXISTS). For example: ${aclRule(ctx)}`,
+      `Redis at ${ctx.uri} refused a permission during ${op} (${cause.message}): the ACL user needs ${REQUIRED_COMMANDS.slice(0, -1).join(', ')} and ${REQUIRED_COMMANDS.at(-1)} on ${keyList(ctx)} (readers: XRANGE, XREVRANGE, HMGET and EXISTS). For example: ${aclRule(ctx)}`,
       { uri: ctx.uri, cause },
     );
   }
@@ -324,4 +375,100 @@ export function toStorageError(
     uri: ctx.uri,
     cause,
   });
+}
+
+/** A server whose `maxmemory-policy` may evict the checkpoint (see {@link EvictionPolicyError}). */
+export function evictionPolicyError(
+  ctx: RedisErrorContext,
+  policy: string,
+  node: string,
+): EvictionPolicyError {
+  const why = policy.startsWith('volatile-')
+    ? 'it evicts keys that have a TTL, such as the writer lease, and then a second writer can start while the first one is still running'
+    : 'it evicts any key when memory runs out, the checkpoint included, and acknowledged lines would then vanish';
+  return new EvictionPolicyError(
+    `The Redis server ${node} of the checkpoint ${ctx.uri} has maxmemory-policy ${policy}: ${why}. Nothing was written. Set the policy to noeviction (CONFIG SET maxmemory-policy noeviction, and in redis.conf; on a managed service, the maxmemory-policy of its parameter group), then write again. To write anyway, accepting that evicted data is reported as CheckpointDataLostError instead of being prevented, open the storage with allowEviction: true (URI: &allowEviction=true).`,
+    { uri: ctx.uri, policy, node },
+  );
+}
+
+/** How the checkpoint's data was found missing (see {@link dataLostError}). */
+export type DataLoss =
+  /** The fence hash (`{key}:meta`) is gone. */
+  | { kind: 'fence-missing' }
+  /** The fence hash records flush `recorded`, below flush `confirmed` this writer saw applied. */
+  | { kind: 'fence-behind'; recorded: string; confirmed: string }
+  /** The stream is gone though flush `flush` was written to it. */
+  | { kind: 'stream-missing'; flush: string }
+  /** The stream's last ID is `lastId`, below flush `flush` that was written to it. */
+  | { kind: 'stream-behind'; lastId: string; flush: string }
+  /** A read found no entry after `at` although the stream reached `end` when the read started. */
+  | { kind: 'ended-early'; at: string; end: string }
+  /** A read found the checkpoint re-created (its fence hash's `epoch` changed). */
+  | { kind: 'recreated' };
+
+function describeLoss(ctx: RedisErrorContext, loss: DataLoss): string {
+  const { data, meta } = ctx.keys;
+  switch (loss.kind) {
+    case 'fence-missing':
+      return `its fence key "${meta}" is gone`;
+    case 'fence-behind':
+      return `its fence key "${meta}" records flush ${loss.recorded}, older than flush ${loss.confirmed} that this writer saw applied (the server went back to an older state)`;
+    case 'stream-missing':
+      return `its stream "${data}" is gone, though flush ${loss.flush} was written to it`;
+    case 'stream-behind':
+      return `its stream "${data}" ends at ID ${loss.lastId}, before flush ${loss.flush} that was written to it (it was deleted and re-created, or the server went back to an older state)`;
+    case 'ended-early':
+      return `its stream "${data}" has no entry after ID ${loss.at}, though it reached ID ${loss.end} when this read started`;
+    case 'recreated':
+      return `the checkpoint at "${data}" was deleted and created anew during this read`;
+  }
+}
+
+const LOSS_CAUSES =
+  'Redis loses keys when it evicts them (a maxmemory-policy other than noeviction), when it restarts without persistence (no AOF, no RDB save points), when it fails over to a replica that lagged, or when someone runs DEL or FLUSHALL; it is not another writer';
+
+/**
+ * The checkpoint's data was lost on the server (see {@link CheckpointDataLostError}).
+ * `role` says who found it: a writer's flush or open, or a reader.
+ */
+export function dataLostError(
+  ctx: RedisErrorContext,
+  loss: DataLoss,
+  role: 'flush' | 'open' | 'read',
+): CheckpointDataLostError {
+  const what = describeLoss(ctx, loss);
+  const next =
+    role === 'read'
+      ? 'The lines read so far are correct, but the rest of the checkpoint is gone: do not treat this read as complete.'
+      : role === 'flush'
+        ? "Nothing was appended and this writer's unflushed data stays in its buffer, but it cannot follow the lost lines: stop this writer."
+        : 'Nothing was written.';
+  return new CheckpointDataLostError(
+    `The data of the Redis checkpoint ${ctx.uri} was lost on the server: ${what}. ${LOSS_CAUSES}. ${next} Make the server keep its data (maxmemory-policy noeviction; appendonly yes or RDB save points), then restore the checkpoint from a backup, or start it over (DEL ${ctx.keys.data} ${ctx.keys.meta} ${ctx.keys.lease}) and crawl again.`,
+    { uri: ctx.uri },
+  );
+}
+
+/** The `process.emitWarning` code of {@link noPersistenceWarning}. */
+export const NO_PERSISTENCE_WARNING = 'YOINK_REDIS_NO_PERSISTENCE';
+
+/** The text of the warning for a server that keeps data in memory only. */
+export function noPersistenceWarning(ctx: RedisErrorContext, node: string): string {
+  return `The Redis server ${node} of the checkpoint ${ctx.uri} has neither AOF (appendonly no) nor RDB save points (save ""): a restart or crash of the server loses every checkpoint on it (a writer or reader then gets CheckpointDataLostError). Turn persistence on (CONFIG SET appendonly yes, and in redis.conf; on a managed service, its persistence or backup setting) if the crawl must survive a server restart.`;
+}
+
+/** The {@link DataLoss} a script's lost reply (`{-4, kind, a, b}`) describes. */
+export function lossOfReply(reply: readonly unknown[]): DataLoss {
+  const [, kind, a, b] = reply.map((v) => String(v ?? '?'));
+  switch (kind) {
+    case 'fence-behind':
+      return { kind, recorded: a as string, confirmed: b as string };
+    case 'stream-missing':
+      return { kind, flush: a as string };
+    case 'stream-behind':
+      return { kind, lastId: a as string, flush: b as string };
+    default:
+      return { kind: 'fence-missing' };
+  }
 }

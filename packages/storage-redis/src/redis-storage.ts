@@ -6,6 +6,7 @@ import { type CheckpointKeys, checkpointKeys } from './keys.js';
 import { WriterLease } from './lease.js';
 import { type RedisStorageOptions, resolveArgs } from './options.js';
 import type { RedisErrorContext } from './redis-errors.js';
+import { checkServer } from './server-check.js';
 import { readStream } from './stream-reader.js';
 
 export type { RedisStorageOptions } from './options.js';
@@ -75,6 +76,8 @@ export class RedisStorage extends BufferedStorage {
   readonly #lease: WriterLease;
   readonly #appender: FencedAppender;
   readonly #pageBytes: number;
+  readonly #ctx: RedisErrorContext;
+  readonly #allowEviction: boolean;
 
   /**
    * @param uri `redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=h:p,…][&leaseMs=…][&takeover=true]`.
@@ -96,6 +99,7 @@ export class RedisStorage extends BufferedStorage {
     this.key = args.key;
     this.keys = checkpointKeys(args.key, args.uri);
     const ctx: RedisErrorContext = { uri: args.uri, keys: this.keys };
+    this.#ctx = ctx;
     const { options, parts } = args;
     const client =
       args.client ??
@@ -109,6 +113,7 @@ export class RedisStorage extends BufferedStorage {
     this.#lease = new WriterLease(this.#conn, ctx, args);
     this.#appender = new FencedAppender(this.#conn, ctx, this.#lease, args.maxCallBytes);
     this.#pageBytes = args.pageBytes;
+    this.#allowEviction = args.allowEviction;
   }
 
   /** The ioredis client in use (the caller's, or the one created from the URI). */
@@ -119,8 +124,9 @@ export class RedisStorage extends BufferedStorage {
   // ---- BufferedStorage's part --------------------------------------------------
 
   protected override async openForAppend(): Promise<OpenResult> {
-    const { seq, tornTail } = await this.#lease.take();
-    this.#appender.opened(seq);
+    await checkServer(this.#conn, this.#ctx, { allowEviction: this.#allowEviction });
+    const { seq, tornTail, streamExisted } = await this.#lease.take();
+    this.#appender.opened(seq, streamExisted);
     return { tornTail };
   }
 
@@ -129,7 +135,7 @@ export class RedisStorage extends BufferedStorage {
   }
 
   protected override readChunks(): AsyncIterable<Chunk> {
-    return readStream(this.#conn, this.keys.data, this.#pageBytes);
+    return readStream(this.#conn, this.#ctx, this.#pageBytes);
   }
 
   /** `true` once the checkpoint's stream exists (`EXISTS key`). */

@@ -18,6 +18,12 @@ export interface RedisAclUser {
 export interface RedisServerOptions {
   /** Turn the append-only file on (`--appendonly yes`), so data survives {@link RedisTestServer.restart}. Default `false`. */
   appendonly?: boolean;
+  /**
+   * RDB save points (`--save`), e.g. `'3600 1'`; `''` turns RDB snapshots
+   * off, so that (without `appendonly`) a restart loses every key.
+   * Default `''`.
+   */
+  save?: string;
   /** Password of the `default` user (`--requirepass`). */
   password?: string;
   /** Extra ACL users. */
@@ -316,7 +322,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     '--bind',
     '127.0.0.1',
     '--save',
-    '',
+    options.save ?? '',
     '--dir',
     dir,
     '--logfile',
