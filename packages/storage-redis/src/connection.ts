@@ -21,8 +21,9 @@ export type Reply = [number, ...(string | number)[]];
  *   `retry.ts`) and turns every failure into a typed error;
  * - {@link eval} runs one of our Lua scripts on the checkpoint's three keys
  *   (`EVALSHA`, with an `EVAL` fallback);
- * - {@link end} quits the client if this connection created it; a client
- *   passed in by the caller is never quit.
+ * - {@link end} quits the client if this connection created it, once no
+ *   read is {@link use}-ing it any more; a client passed in by the caller is
+ *   never quit.
  */
 export class Connection {
   readonly client: RedisClient;
@@ -31,6 +32,8 @@ export class Connection {
   readonly timeoutMs: number;
   readonly #ctx: RedisErrorContext;
   #lastError: unknown;
+  #users = 0;
+  #ending = false;
 
   constructor(client: RedisClient, owned: boolean, ctx: RedisErrorContext, timeoutMs: number) {
     this.client = client;
@@ -94,9 +97,37 @@ export class Connection {
     return reply as Reply;
   }
 
-  /** Quits the client if this connection created it (bounded: 1 s, then it is dropped). */
+  /** `true` once {@link end} was called on a connection that owns its client. */
+  get ending(): boolean {
+    return this.#ending;
+  }
+
+  /**
+   * Marks the connection as in use (by a read) until the returned function
+   * is called; {@link end} waits for that before quitting the client.
+   */
+  use(): () => Promise<void> {
+    this.#users += 1;
+    let done = false;
+    return async () => {
+      if (done) return;
+      done = true;
+      this.#users -= 1;
+      if (this.#ending && this.#users === 0) await this.#quit();
+    };
+  }
+
+  /**
+   * Quits the client if this connection created it (bounded: 1 s, then it is
+   * dropped), at once or when the last {@link use} ends.
+   */
   async end(): Promise<void> {
-    if (!this.owned) return;
+    if (!this.owned || this.#ending) return;
+    this.#ending = true;
+    if (this.#users === 0) await this.#quit();
+  }
+
+  async #quit(): Promise<void> {
     const client = this.client;
     if (client.status === 'ready') {
       await withDeadline(client.quit(), 1_000).catch(() => {});

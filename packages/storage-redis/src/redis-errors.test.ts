@@ -3,13 +3,19 @@ import { ConcurrentWriterError, StorageError } from '@yoink/storage-core';
 import { describe, expect, it } from 'vitest';
 import { checkpointKeys } from './keys.js';
 import {
+  CheckpointDataLostError,
   cleanCause,
+  dataLostError,
+  EvictionPolicyError,
+  evictionPolicyError,
   isAuthError,
   isPermanentConnectionError,
   isTransient,
   isWrongTypeError,
   leaseHeldError,
   leaseLostError,
+  lossOfReply,
+  noPersistenceWarning,
   type RedisErrorContext,
   toStorageError,
   unreachableError,
@@ -129,5 +135,68 @@ describe('error construction', () => {
   it('passes a StorageError through unchanged', () => {
     const e = new StorageError('typed');
     expect(toStorageError(ctx, 'read', e)).toBe(e);
+  });
+});
+
+describe('the errors of this package', () => {
+  it('have stable codes and an isInstance that works without instanceof', () => {
+    const evict = evictionPolicyError(ctx, 'allkeys-lru', '10.0.0.5:6379');
+    const lost = dataLostError(ctx, { kind: 'fence-missing' }, 'flush');
+    expect(evict.code).toBe('ERR_YOINK_EVICTION_POLICY');
+    expect(lost.code).toBe('ERR_YOINK_DATA_LOST');
+    expect(EvictionPolicyError.isInstance(evict)).toBe(true);
+    expect(CheckpointDataLostError.isInstance(lost)).toBe(true);
+    expect(StorageError.isInstance(lost)).toBe(true);
+    expect(CheckpointDataLostError.isInstance(evict)).toBe(false);
+    expect(ConcurrentWriterError.isInstance(lost)).toBe(false);
+    // A plain object carrying the markers (another copy of the package) counts too.
+    expect(CheckpointDataLostError.isInstance({ ...lost })).toBe(true);
+  });
+
+  it('an eviction refusal names the policy, the server, the fix and the opt-out', () => {
+    const e = evictionPolicyError(ctx, 'allkeys-lru', '10.0.0.5:6379');
+    expect(e).toMatchObject({ policy: 'allkeys-lru', node: '10.0.0.5:6379', retryable: false });
+    expect(e.message).toContain('maxmemory-policy allkeys-lru');
+    expect(e.message).toContain('CONFIG SET maxmemory-policy noeviction');
+    expect(e.message).toContain('allowEviction: true');
+    expect(e.message).toContain('&allowEviction=true');
+    expect(evictionPolicyError(ctx, 'volatile-ttl', 'n').message).toContain('writer lease');
+  });
+
+  it('a data-lost error says what is gone, never blames another writer, and says what to do', () => {
+    const losses = [
+      lossOfReply([-4, 'fence-missing']),
+      lossOfReply([-4, 'fence-behind', '7', '9']),
+      lossOfReply([-4, 'stream-missing', '12']),
+      lossOfReply([-4, 'stream-behind', '3-18446744073709551615', '12']),
+    ];
+    expect(losses.map((l) => l.kind)).toEqual([
+      'fence-missing',
+      'fence-behind',
+      'stream-missing',
+      'stream-behind',
+    ]);
+    for (const loss of losses) {
+      const e = dataLostError(ctx, loss, 'flush');
+      expect(e.message).toContain('was lost on the server');
+      expect(e.message).toContain('it is not another writer');
+      expect(e.message).toContain('unflushed data stays in its buffer');
+      expect(e.message).toContain('DEL yoink:c1 {yoink:c1}:meta {yoink:c1}:writer');
+      expect(e.message).not.toContain(SECRET);
+    }
+    expect(dataLostError(ctx, losses[3] as never, 'read').message).toContain(
+      'ends at ID 3-18446744073709551615, before flush 12',
+    );
+    expect(dataLostError(ctx, { kind: 'recreated' }, 'read').message).toContain(
+      'do not treat this read as complete',
+    );
+  });
+
+  it('the no-persistence warning names the server and how to turn persistence on, without the password', () => {
+    const text = noPersistenceWarning(ctx, '10.0.0.5:6379');
+    expect(text).toContain('10.0.0.5:6379');
+    expect(text).toContain('CONFIG SET appendonly yes');
+    expect(text).toContain('redis://app:***@cache');
+    expect(text).not.toContain(SECRET);
   });
 });

@@ -5,6 +5,7 @@ import {
   type StorageErrorOptions,
   StoragePermissionError,
   StorageUnavailableError,
+  redactUri,
   scrubSecrets,
 } from '@yoink/storage-core';
 import type { CheckpointKeys } from './keys.js';
@@ -453,9 +454,9 @@ export function dataLostError(
 /** The `process.emitWarning` code of {@link noPersistenceWarning}. */
 export const NO_PERSISTENCE_WARNING = 'YOINK_REDIS_NO_PERSISTENCE';
 
-/** The text of the warning for a server that keeps data in memory only. */
+/** The text of the warning for a server that keeps data in memory only (credentials redacted). */
 export function noPersistenceWarning(ctx: RedisErrorContext, node: string): string {
-  return `The Redis server ${node} of the checkpoint ${ctx.uri} has neither AOF (appendonly no) nor RDB save points (save ""): a restart or crash of the server loses every checkpoint on it (a writer or reader then gets CheckpointDataLostError). Turn persistence on (CONFIG SET appendonly yes, and in redis.conf; on a managed service, its persistence or backup setting) if the crawl must survive a server restart.`;
+  return `The Redis server ${node} of the checkpoint ${redactUri(ctx.uri)} has neither AOF (appendonly no) nor RDB save points (save ""): a restart or crash of the server loses every checkpoint on it (a writer or reader then gets CheckpointDataLostError). Turn persistence on (CONFIG SET appendonly yes, and in redis.conf; on a managed service, its persistence or backup setting) if the crawl must survive a server restart.`;
 }
 
 /** The {@link DataLoss} a script's lost reply (`{-4, kind, a, b}`) describes. */

@@ -73,6 +73,7 @@ export class RedisStorage extends BufferedStorage {
   /** The data, meta (flush fence) and lease (writer lease) keys. */
   readonly keys: CheckpointKeys;
   readonly #conn: Connection;
+  readonly #connect: () => Connection;
   readonly #lease: WriterLease;
   readonly #appender: FencedAppender;
   readonly #pageBytes: number;
@@ -101,15 +102,23 @@ export class RedisStorage extends BufferedStorage {
     const ctx: RedisErrorContext = { uri: args.uri, keys: this.keys };
     this.#ctx = ctx;
     const { options, parts } = args;
-    const client =
-      args.client ??
-      createClient(parts as NonNullable<typeof parts>, {
-        tls: options.tls,
-        redisOptions: options.redisOptions,
-        clusterOptions: options.clusterOptions,
-        connectTimeoutMs: Math.min(args.timeoutMs, 10_000),
-      });
-    this.#conn = new Connection(client, args.client === undefined, ctx, args.timeoutMs);
+    // A client created from the URI is ours to quit; a read after close()
+    // creates another one for its own duration.
+    this.#connect = () =>
+      new Connection(
+        createClient(parts as NonNullable<typeof parts>, {
+          tls: options.tls,
+          redisOptions: options.redisOptions,
+          clusterOptions: options.clusterOptions,
+          connectTimeoutMs: Math.min(args.timeoutMs, 10_000),
+        }),
+        true,
+        ctx,
+        args.timeoutMs,
+      );
+    this.#conn = args.client
+      ? new Connection(args.client, false, ctx, args.timeoutMs)
+      : this.#connect();
     this.#lease = new WriterLease(this.#conn, ctx, args);
     this.#appender = new FencedAppender(this.#conn, ctx, this.#lease, args.maxCallBytes);
     this.#pageBytes = args.pageBytes;
@@ -134,18 +143,42 @@ export class RedisStorage extends BufferedStorage {
     return this.#appender.persist(data);
   }
 
-  protected override readChunks(): AsyncIterable<Chunk> {
-    return readStream(this.#conn, this.#ctx, this.#pageBytes);
+  /**
+   * The stream's lines. After `close()`, a read opens a connection of its
+   * own and quits it when the iteration ends (also when the caller stops
+   * early); a read running while `close()` happens keeps the client until it
+   * ends.
+   */
+  protected override async *readChunks(): AsyncGenerator<Chunk> {
+    const { conn, done } = await this.#borrow();
+    try {
+      yield* readStream(conn, this.#ctx, this.#pageBytes);
+    } finally {
+      await done();
+    }
   }
 
-  /** `true` once the checkpoint's stream exists (`EXISTS key`). */
+  /** `true` once the checkpoint's stream exists (`EXISTS key`); works after `close()` too. */
   override async exists(): Promise<boolean> {
-    const n = await this.#conn.call('exists', () => this.#conn.client.exists(this.keys.data));
-    return n > 0;
+    const { conn, done } = await this.#borrow();
+    try {
+      return (await conn.call('exists', () => conn.client.exists(this.keys.data))) > 0;
+    } finally {
+      await done();
+    }
   }
 
   protected override async release(): Promise<void> {
     await this.#lease.release(Math.min(this.#conn.timeoutMs, 2_000));
     await this.#conn.end();
+  }
+
+  /** A connection for one read, and the function that gives it back: ours, or a new one once ours has ended. */
+  async #borrow(): Promise<{ conn: Connection; done: () => Promise<void> }> {
+    const conn = this.#conn.ending ? this.#connect() : this.#conn;
+    const done = conn.use();
+    // A connection of its own is quit when its one read is done.
+    if (conn !== this.#conn) await conn.end();
+    return { conn, done };
   }
 }
