@@ -1,11 +1,11 @@
 import {
   ConcurrentWriterError,
   describeCause,
+  redactUri,
   StorageError,
   type StorageErrorOptions,
   StoragePermissionError,
   StorageUnavailableError,
-  redactUri,
   scrubSecrets,
 } from '@yoink/storage-core';
 import type { CheckpointKeys } from './keys.js';
