@@ -203,6 +203,7 @@ export const REQUIRED_COMMANDS: readonly string[] = [
   'PEXPIRE',
   'PTTL',
   'DEL',
+  'PING',
 ];
 
 function keyList(ctx: RedisErrorContext): string {

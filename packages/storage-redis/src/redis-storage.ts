@@ -19,8 +19,14 @@ export type { RedisStorageOptions } from './options.js';
  *   elements of one flush; an element holds up to 256 Ki UTF-16 units (usually
  *   whole lines, possibly part of one). The flush fence is the hash
  *   `{key}:meta` (or `key:meta` when `key` has a hash tag) with fields `owner`,
- *   `seq`, `part`; the writer lease is the string `{key}:writer` (or
- *   `key:writer`) with a TTL. All three keys share one Cluster slot.
+ *   `seq`, `part`, `data` and `epoch`; the writer lease is the string
+ *   `{key}:writer` (or `key:writer`) with a TTL. All three keys share one
+ *   Cluster slot.
+ * - **The server must keep what it acknowledges.** Before a writer's first
+ *   write, `INFO` is read: a `maxmemory-policy` that may evict the checkpoint
+ *   (`allkeys-*`, `volatile-*`) is refused with {@link EvictionPolicyError}
+ *   unless `allowEviction: true`; a server without AOF and RDB save points
+ *   gets a warning (`YOINK_REDIS_NO_PERSISTENCE`, once per server).
  * - **Exactly once.** `flush()` sends its whole batch in one round trip (a
  *   few only above `maxCallBytes`): `MULTI`, a Lua fence script, one
  *   `XADD key NOMKSTREAM <seq>-<n> d <element>` per element, `EXEC`. The fence
@@ -30,7 +36,7 @@ export type { RedisStorageOptions } from './options.js';
  *   flush retried after a lost reply, or re-sent by ioredis after a reconnect,
  *   is never appended twice.
  * - **One writer: a lease.** The first `write()` takes the writer lease
- *   (`SET {key}:writer <token, host, pid, since> NX PX leaseMs`). While another
+ *   (`SET {key}:writer <token, host, pid, since> PX leaseMs`). While another
  *   writer holds a live lease, that `write()` rejects with
  *   {@link ConcurrentWriterError} naming the holder and when its lease expires.
  *   The holder renews the lease every `leaseMs / 3` (an unref'd timer) and on
@@ -42,19 +48,33 @@ export type { RedisStorageOptions } from './options.js';
  *   was taken is refused with {@link ConcurrentWriterError} at its next flush
  *   and keeps its data; if its lease merely expired and nobody opened the key
  *   since, its next flush (or heartbeat) takes it again.
- * - **Reading** pages with `XRANGE key (<last id> + COUNT n` — O(log N) per
- *   page, so a full read is linear — and stops at the last entry that existed
- *   when `read()` started.
+ * - **Lost data is reported, never hidden.** When the stream or the fence
+ *   vanished or went back under a writer (eviction, a restart without
+ *   persistence, a failover, `DEL`), its flush rejects with
+ *   {@link CheckpointDataLostError} and keeps its data; nothing is appended
+ *   into a re-created stream.
+ * - **Reading** pages with `XRANGE key (<last id> <end> COUNT n` — O(log N)
+ *   per page, so a full read is linear — and stops at the last entry that
+ *   existed when `read()` started. A read whose stream vanishes or is
+ *   re-created meanwhile rejects with {@link CheckpointDataLostError}; it
+ *   never ends early without an error. `read()` and `exists()` work after
+ *   `close()` too (with a connection of their own).
  * - **Faults.** While Redis is down, restarting or failing over, each call
- *   retries for up to `flushTimeoutMs`, then rejects with {@link StorageError}
- *   (a flush keeps its data). No call waits longer.
+ *   retries for up to `flushTimeoutMs`, then rejects with
+ *   {@link StorageUnavailableError} (`retryable`; a flush keeps its data). No
+ *   call waits longer.
  *
  * A client passed in belongs to the caller: `close()` flushes but does not quit it.
  *
- * @throws {InvalidUriError} from the constructor for a bad URI, a missing key,
- * or a bad option.
+ * @throws {InvalidUriError} from the constructor for a bad URI or a missing key.
+ * @throws {InvalidOptionError} from the constructor for a bad option value.
+ * @throws {EvictionPolicyError} from the first `write()` on an evicting server.
  * @throws {ConcurrentWriterError} from the first `write()` while another
  * writer holds the lease, and from `flush()` once another writer took it.
+ * @throws {CheckpointDataLostError} from `flush()`, `write()` or `read()` when
+ * the checkpoint's data was lost on the server.
+ * @throws {StoragePermissionError} for refused credentials or a missing ACL permission.
+ * @throws {StorageUnavailableError} when Redis stays unreachable past `flushTimeoutMs`.
  *
  * @example
  * ```ts
@@ -81,7 +101,7 @@ export class RedisStorage extends BufferedStorage {
   readonly #allowEviction: boolean;
 
   /**
-   * @param uri `redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=h:p,…][&leaseMs=…][&takeover=true]`.
+   * @param uri `redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=h:p,…][&leaseMs=…][&takeover=true][&allowEviction=true]`.
    */
   constructor(uri: string, options?: RedisStorageOptions);
   /**

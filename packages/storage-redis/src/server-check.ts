@@ -75,8 +75,8 @@ async function factsOf(node: Redis): Promise<ServerFacts> {
 
 /** Clients whose servers passed the eviction check (a refusal is never cached). */
 const passed = new WeakSet<object>();
-/** Servers (by `run_id`) already warned about, once per process. */
-const warned = new Set<string>();
+/** Servers (by `run_id`) whose persistence was looked at: each is warned about once per process. */
+const persistenceSeen = new Set<string>();
 
 /** Settings of {@link checkServer}. */
 export interface ServerCheckSettings {
@@ -131,14 +131,16 @@ async function warnWithoutPersistence(
   ctx: RedisErrorContext,
   all: readonly ServerFacts[],
 ): Promise<void> {
+  if (all.every((f) => f.aof || persistenceSeen.has(f.id))) return;
   const nodes = await serversOf(client);
   for (const [i, facts] of all.entries()) {
-    if (facts.aof || warned.has(facts.id)) continue;
     const node = nodes[i];
-    if (node === undefined) continue;
+    if (facts.aof || persistenceSeen.has(facts.id) || node === undefined) continue;
     const reply = await node.config('GET', 'save').catch(() => undefined);
-    if (noSavePoints(reply) !== true || warned.has(facts.id)) continue;
-    warned.add(facts.id);
-    process.emitWarning(noPersistenceWarning(ctx, facts.node), { code: NO_PERSISTENCE_WARNING });
+    if (persistenceSeen.has(facts.id)) continue;
+    persistenceSeen.add(facts.id);
+    if (noSavePoints(reply) === true) {
+      process.emitWarning(noPersistenceWarning(ctx, facts.node), { code: NO_PERSISTENCE_WARNING });
+    }
   }
 }
