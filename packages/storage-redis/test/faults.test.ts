@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import '../src/index.js';
 import { RedisStorage, type RedisStorageOptions } from '../src/redis-storage.js';
 import { FaultProxy } from './fault-proxy.js';
+import { failureOf, until } from './helpers.js';
 
 const PASSWORD = 'pw-Zq8#hunter2-never-log';
 const ALICE_PASSWORD = 'alice-S3cr3t-pass';
@@ -63,24 +64,6 @@ async function readAll(uri: string): Promise<string[]> {
   return collectLines(open(uri).read());
 }
 
-async function failureOf(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-}
-
-/** Polls `check` until it is true, failing after `timeoutMs`. */
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 function expectNoSecret(err: unknown, secret: string): void {
   const texts = [
     String((err as Error).message),
@@ -100,7 +83,9 @@ describe('RedisStorage faults', () => {
   it('every line is present once, in order, after Redis (AOF on) is killed and restarted mid-crawl', {
     timeout: 60_000,
   }, async () => {
-    const redis = await startRedis({ appendonly: true });
+    // appendfsync always: with everysec, Redis may answer before writing the
+    // AOF while a slow fsync runs, and a SIGKILL then loses acknowledged writes.
+    const redis = await startRedis({ appendonly: true, args: ['--appendfsync', 'always'] });
     cleanups.push(() => redis.stop());
     const uri = redis.keyUri('yoink:restart');
     const writer = open(uri, { flushTimeoutMs: 500 });
@@ -283,10 +268,10 @@ describe('RedisStorage faults', () => {
   it('a flush while nothing listens on the port ends in StorageUnavailableError, keeps the data, and a later flush delivers it once Redis listens there again', {
     timeout: 30_000,
   }, async () => {
-    const redis = await startRedis({ appendonly: true });
+    const redis = await startRedis({ appendonly: true, args: ['--appendfsync', 'always'] });
     cleanups.push(() => redis.stop());
     const uri = redis.keyUri('yoink:come-back');
-    const w = open(uri, { flushTimeoutMs: 300 });
+    const w = open(uri, { flushTimeoutMs: 1_000 });
     await w.write('{"l":0}\n');
     await w.flush();
     await redis.kill();

@@ -8,6 +8,7 @@ import { type RedisTestServer, startRedis } from '@yoink/test-servers/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStorage, type RedisStorageOptions } from '../src/redis-storage.js';
+import { failureOf, until } from './helpers.js';
 
 const CHILD_WRITER = fileURLToPath(new URL('./fixtures/lease-writer.mjs', import.meta.url));
 
@@ -43,31 +44,9 @@ function open(key: string, options?: RedisStorageOptions, query = ''): RedisStor
   return s;
 }
 
-async function failureOf(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-}
-
 function expectConcurrent(err: unknown): string {
   if (!ConcurrentWriterError.isInstance(err)) throw err;
   return String((err as Error).message);
-}
-
-/** Polls `check` (every 20 ms) until it returns true; fails after `timeoutMs`. */
-async function until(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Starts test/fixtures/lease-writer.mjs and waits until it holds the lease and flushed a line. */
