@@ -1,14 +1,16 @@
 import { StorageFactory, type StorageOptions } from '@yoink/storage-core';
-import { RedisStorage, type RedisStorageOptions } from './redis-storage.js';
+import type { RedisStorageOptions } from './options.js';
+import { RedisStorage } from './redis-storage.js';
 
 export type { RedisClient } from './client.js';
 export { type CheckpointKeys, checkpointKeys, hashTagOf } from './keys.js';
 export {
   DEFAULT_FLUSH_TIMEOUT_MS,
   DEFAULT_LEASE_MS,
-  RedisStorage,
   type RedisStorageOptions,
-} from './redis-storage.js';
+} from './options.js';
+export { CheckpointDataLostError, EvictionPolicyError } from './redis-errors.js';
+export { RedisStorage } from './redis-storage.js';
 export {
   parseRedisUri,
   REDIS_URI_PARAMS,

@@ -73,11 +73,18 @@ describe('parseRedisUri', () => {
     expect(parseRedisUri('redis://h?key=k&takeover=no').takeover).toBe(false);
   });
 
+  it('reads the eviction opt-out allowEviction', () => {
+    expect(parseRedisUri('redis://h?key=k&allowEviction=true').allowEviction).toBe(true);
+    expect(parseRedisUri('redis://h?key=k&allowEviction=false').allowEviction).toBe(false);
+    expect(parseRedisUri('redis://h?key=k').allowEviction).toBeUndefined();
+  });
+
   it.each([
     ['http://h?key=k', /scheme/],
     ['redis://h?key=k&leaseMs=0', /leaseMs must be a positive whole number/],
     ['redis://h?key=k&leaseMs=1.5', /leaseMs must be a positive whole number/],
     ['redis://h?key=k&takeover=please', /takeover must be true or false/],
+    ['redis://h?key=k&allowEviction=maybe', /allowEviction must be true or false/],
     ['redis:h?key=k', /scheme/],
     ['redis://h:0?key=k', /port/],
     ['redis://h:70000?key=k', /well-formed|port/],

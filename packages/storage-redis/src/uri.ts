@@ -30,6 +30,8 @@ export interface RedisUriParts {
   leaseMs?: number | undefined;
   /** The `takeover` query parameter (`true`: take a live writer lease at once), when present. */
   takeover?: boolean | undefined;
+  /** The `allowEviction` query parameter (`true`: accept an evicting server), when present. */
+  allowEviction?: boolean | undefined;
 }
 
 /** Query parameters a Redis URI may carry. */
@@ -39,10 +41,11 @@ export const REDIS_URI_PARAMS: readonly string[] = [
   'nodes',
   'leaseMs',
   'takeover',
+  'allowEviction',
 ];
 
 const FORMAT =
-  'expected redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=host2:port2,host3:port3][&leaseMs=15000][&takeover=true]';
+  'expected redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=host2:port2,host3:port3][&leaseMs=15000][&takeover=true][&allowEviction=true]';
 
 const DEFAULT_PORT = 6379;
 
@@ -81,7 +84,7 @@ function parseNode(uri: string, text: string): RedisNodeAddress {
 
 /**
  * Parses a Redis storage URI without connecting:
- * `redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=h2:p2,h3:p3][&leaseMs=15000][&takeover=true]`.
+ * `redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=h2:p2,h3:p3][&leaseMs=15000][&takeover=true][&allowEviction=true]`.
  *
  * Query values are percent-decoded (`+` stays a plus sign), so a key with `&`,
  * `#` or `%` must be percent-encoded. The key may be missing here (it can be
@@ -90,8 +93,8 @@ function parseNode(uri: string, text: string): RedisNodeAddress {
  * @throws {InvalidUriError} for another scheme, a port outside 1–65535, a db
  * index that is not a non-negative integer (or not 0 with `cluster=true`), an
  * empty, repeated or unknown query parameter, `nodes` without `cluster=true`,
- * a `leaseMs` that is not a positive whole number, a `cluster` or `takeover`
- * that is not true/false, or bad percent-encoding. The message never contains the password.
+ * a `leaseMs` that is not a positive whole number, a `cluster`, `takeover` or
+ * `allowEviction` that is not true/false, or bad percent-encoding. The message never contains the password.
  *
  * @example
  * ```ts
@@ -151,6 +154,9 @@ export function parseRedisUri(uri: string): RedisUriParts {
   const takeoverParam = params.get('takeover');
   const takeover =
     takeoverParam === undefined ? undefined : parseBoolean(uri, 'takeover', takeoverParam);
+  const allowParam = params.get('allowEviction');
+  const allowEviction =
+    allowParam === undefined ? undefined : parseBoolean(uri, 'allowEviction', allowParam);
   const leaseParam = params.get('leaseMs');
   let leaseMs: number | undefined;
   if (leaseParam !== undefined) {
@@ -179,5 +185,6 @@ export function parseRedisUri(uri: string): RedisUriParts {
     nodes,
     leaseMs,
     takeover,
+    allowEviction,
   };
 }

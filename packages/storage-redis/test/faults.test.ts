@@ -1,9 +1,12 @@
 import { inspect } from 'node:util';
 import {
   ConcurrentWriterError,
+  InvalidOptionError,
   InvalidUriError,
   StorageError,
   StorageFactory,
+  StoragePermissionError,
+  StorageUnavailableError,
 } from '@yoink/storage-core';
 import { collectLines, freePort } from '@yoink/storage-testkit';
 import { type RedisTestServer, startRedis } from '@yoink/test-servers/redis';
@@ -12,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import '../src/index.js';
 import { RedisStorage, type RedisStorageOptions } from '../src/redis-storage.js';
 import { FaultProxy } from './fault-proxy.js';
+import { failureOf, until } from './helpers.js';
 
 const PASSWORD = 'pw-Zq8#hunter2-never-log';
 const ALICE_PASSWORD = 'alice-S3cr3t-pass';
@@ -60,24 +64,6 @@ async function readAll(uri: string): Promise<string[]> {
   return collectLines(open(uri).read());
 }
 
-async function failureOf(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-}
-
-/** Polls `check` until it is true, failing after `timeoutMs`. */
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 function expectNoSecret(err: unknown, secret: string): void {
   const texts = [
     String((err as Error).message),
@@ -97,7 +83,9 @@ describe('RedisStorage faults', () => {
   it('every line is present once, in order, after Redis (AOF on) is killed and restarted mid-crawl', {
     timeout: 60_000,
   }, async () => {
-    const redis = await startRedis({ appendonly: true });
+    // appendfsync always: with everysec, Redis may answer before writing the
+    // AOF while a slow fsync runs, and a SIGKILL then loses acknowledged writes.
+    const redis = await startRedis({ appendonly: true, args: ['--appendfsync', 'always'] });
     cleanups.push(() => redis.stop());
     const uri = redis.keyUri('yoink:restart');
     const writer = open(uri, { flushTimeoutMs: 500 });
@@ -261,36 +249,64 @@ describe('RedisStorage faults', () => {
     expect(await readAll(uri)).toEqual(['a']);
   });
 
-  it('while Redis is unreachable, flush() rejects with StorageError after flushTimeoutMs and keeps the data', async () => {
+  it('with nothing listening on the port, the open, exists() and read() end in StorageUnavailableError (retryable)', async () => {
     const port = await freePort();
     const s = open(`redis://127.0.0.1:${port}?key=yoink:nowhere`, { flushTimeoutMs: 300 });
-    const err = await failureOf(s.write('x\n'));
-    expect(StorageError.isInstance(err)).toBe(true);
-    expect(String((err as Error).message)).toMatch(/did not complete .* within 300 ms/);
-    expect(String((err as Error).message)).toContain('ECONNREFUSED');
-    const existsErr = await failureOf(s.exists());
-    expect(StorageError.isInstance(existsErr)).toBe(true);
-    const readErr = await failureOf(collectLines(s.read()));
-    expect(StorageError.isInstance(readErr)).toBe(true);
+    for (const err of [
+      await failureOf(s.write('x\n')),
+      await failureOf(s.exists()),
+      await failureOf(collectLines(s.read())),
+    ]) {
+      expect(StorageUnavailableError.isInstance(err)).toBe(true);
+      expect((err as StorageError).retryable).toBe(true);
+      expect((err as StorageError).code).toBe('ERR_YOINK_UNAVAILABLE');
+      expect(String((err as Error).message)).toMatch(/did not complete .* within 300 ms/);
+      expect(String((err as Error).message)).toContain('ECONNREFUSED');
+    }
   });
 
-  it('a wrong password is a StorageError that never contains the password', async () => {
+  it('a flush while nothing listens on the port ends in StorageUnavailableError, keeps the data, and a later flush delivers it once Redis listens there again', {
+    timeout: 30_000,
+  }, async () => {
+    const redis = await startRedis({ appendonly: true, args: ['--appendfsync', 'always'] });
+    cleanups.push(() => redis.stop());
+    const uri = redis.keyUri('yoink:come-back');
+    const w = open(uri, { flushTimeoutMs: 1_000 });
+    await w.write('{"l":0}\n');
+    await w.flush();
+    await redis.kill();
+    await w.write('{"l":1}\n{"l":2}\n');
+    const err = await failureOf(w.flush());
+    expect(StorageUnavailableError.isInstance(err)).toBe(true);
+    expect((err as StorageError).retryable).toBe(true);
+    expect(String((err as Error).message)).toContain('ECONNREFUSED');
+    expect(String((err as Error).message)).toContain('The unflushed data is kept');
+    expect(w.bufferedBytes).toBe('{"l":1}\n{"l":2}\n'.length);
+    await redis.restart();
+    await until('the client reconnected', () => w.client.status === 'ready');
+    await w.flush();
+    await w.close();
+    expect(await readAll(uri)).toEqual(expected(3));
+  });
+
+  it('a wrong password is a StoragePermissionError that never contains the password', async () => {
     const wrong = 'wrong-Pa55word-xyz';
     const s = open(`redis://:${wrong}@127.0.0.1:${secured.port}/0?key=yoink:auth`);
     await s.write('x\n').catch(() => {});
     const err = await failureOf(s.flush().then(() => s.write('y\n')));
-    expect(StorageError.isInstance(err)).toBe(true);
+    expect(StoragePermissionError.isInstance(err)).toBe(true);
+    expect((err as StorageError).retryable).toBe(false);
     expect(String((err as Error).message)).toMatch(/refused the credentials/);
     expect(String((err as Error).message)).toContain('redis://:***@');
     expectNoSecret(err, wrong);
   });
 
-  it('a wrong ACL user or password is a StorageError that never contains the password', async () => {
+  it('a wrong ACL user or password is a StoragePermissionError that never contains the password', async () => {
     for (const user of ['alice', 'mallory']) {
       const wrong = `${user}-not-the-Password`;
       const s = open(`redis://${user}:${wrong}@127.0.0.1:${secured.port}?key=yoink:acl`);
       const err = await failureOf(s.exists());
-      expect(StorageError.isInstance(err)).toBe(true);
+      expect(StoragePermissionError.isInstance(err)).toBe(true);
       expect(String((err as Error).message)).toMatch(/WRONGPASS/);
       expect(String((err as Error).message)).toContain(`redis://${user}:***@`);
       expectNoSecret(err, wrong);
@@ -302,12 +318,20 @@ describe('RedisStorage faults', () => {
     expect(await collectLines(ok.read())).toEqual(['fine']);
   });
 
-  it('an ACL user without permission on the key gets a StorageError naming the permission problem', async () => {
+  it('an ACL user without permission on the key gets StoragePermissionError naming the commands and keys needed', async () => {
     const s = open(`redis://reader:${ALICE_PASSWORD}@127.0.0.1:${secured.port}?key=yoink:denied`);
-    const err = await failureOf(s.write('x\n'));
-    expect(StorageError.isInstance(err)).toBe(true);
-    expect(String((err as Error).message)).toMatch(/NOPERM/);
-    expectNoSecret(err, ALICE_PASSWORD);
+    for (const err of [await failureOf(s.write('x\n')), await failureOf(collectLines(s.read()))]) {
+      expect(StoragePermissionError.isInstance(err)).toBe(true);
+      expect((err as StorageError).code).toBe('ERR_YOINK_PERMISSION');
+      const message = String((err as Error).message);
+      expect(message).toMatch(/NOPERM/);
+      expect(message).toContain('XADD');
+      expect(message).toContain('XRANGE');
+      expect(message).toContain(
+        '"yoink:denied", "{yoink:denied}:meta" and "{yoink:denied}:writer"',
+      );
+      expectNoSecret(err, ALICE_PASSWORD);
+    }
   });
 
   it('a key holding another type is a StorageError naming the key and its type', async () => {
@@ -323,7 +347,7 @@ describe('RedisStorage faults', () => {
     expect(String((readErr as Error).message)).toContain('holds a list');
   });
 
-  it('bad URIs and options fail at construction with InvalidUriError', () => {
+  it('bad URIs fail at construction with InvalidUriError, bad option values with InvalidOptionError', () => {
     for (const uri of [
       `redis://127.0.0.1:${plain.port}`,
       `redis://127.0.0.1:${plain.port}/x?key=k`,
@@ -336,7 +360,7 @@ describe('RedisStorage faults', () => {
     expect(() => new RedisStorage(plain.keyUri('one'), 'two')).toThrow(InvalidUriError);
     expect(new RedisStorage(plain.url, 'yoink:arg').uri).toBe(`${plain.url}?key=yoink%3Aarg`);
     expect(() => new RedisStorage(plain.keyUri('k'), { flushTimeoutMs: -1 })).toThrow(
-      InvalidUriError,
+      InvalidOptionError,
     );
   });
 

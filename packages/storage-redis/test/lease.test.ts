@@ -2,12 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ConcurrentWriterError, InvalidUriError } from '@yoink/storage-core';
+import { ConcurrentWriterError, InvalidOptionError } from '@yoink/storage-core';
 import { collectLines } from '@yoink/storage-testkit';
 import { type RedisTestServer, startRedis } from '@yoink/test-servers/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStorage, type RedisStorageOptions } from '../src/redis-storage.js';
+import { failureOf, until } from './helpers.js';
 
 const CHILD_WRITER = fileURLToPath(new URL('./fixtures/lease-writer.mjs', import.meta.url));
 
@@ -43,31 +44,9 @@ function open(key: string, options?: RedisStorageOptions, query = ''): RedisStor
   return s;
 }
 
-async function failureOf(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-}
-
 function expectConcurrent(err: unknown): string {
   if (!ConcurrentWriterError.isInstance(err)) throw err;
   return String((err as Error).message);
-}
-
-/** Polls `check` (every 20 ms) until it returns true; fails after `timeoutMs`. */
-async function until(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Starts test/fixtures/lease-writer.mjs and waits until it holds the lease and flushed a line. */
@@ -234,9 +213,9 @@ describe('RedisStorage writer lease', () => {
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(4_000);
     expectConcurrent(await failureOf(old.write('x\n').then(() => old.flush())));
-    expect(() => open(key, { leaseMs: 5_000 }, '&leaseMs=4000')).toThrow(InvalidUriError);
-    expect(() => open(key, { takeover: false }, '&takeover=true')).toThrow(InvalidUriError);
-    expect(() => open(key, { leaseMs: 0 })).toThrow(InvalidUriError);
+    expect(() => open(key, { leaseMs: 5_000 }, '&leaseMs=4000')).toThrow(InvalidOptionError);
+    expect(() => open(key, { takeover: false }, '&takeover=true')).toThrow(InvalidOptionError);
+    expect(() => open(key, { leaseMs: 0 })).toThrow(InvalidOptionError);
   });
 
   it('the lease is renewed while a writer idles longer than leaseMs', async () => {

@@ -18,6 +18,13 @@ export interface RedisAclUser {
 export interface RedisServerOptions {
   /** Turn the append-only file on (`--appendonly yes`), so data survives {@link RedisTestServer.restart}. Default `false`. */
   appendonly?: boolean;
+  /**
+   * RDB save points (`--save`). Default `'3600 1'`: like a production server,
+   * the server counts as persistent (RedisStorage does not warn), and no
+   * snapshot is taken during a test run. `''` turns RDB snapshots off, so
+   * that (without `appendonly`) a restart loses every key.
+   */
+  save?: string;
   /** Password of the `default` user (`--requirepass`). */
   password?: string;
   /** Extra ACL users. */
@@ -46,9 +53,17 @@ export interface RedisTestServer {
   readonly ca?: string;
   /** `url` + `?key=<key>`: a storage URI for this server. */
   keyUri(key: string): string;
-  /** Stops the server (SIGTERM, then SIGKILL) and removes its temp dir. Safe to call twice. */
+  /**
+   * Stops the server and removes its temp dir: SIGKILL when the dir is its
+   * own (nothing in it is kept, so no snapshot is written), else SIGTERM,
+   * then SIGKILL. Safe to call twice.
+   */
   stop(): Promise<void>;
-  /** Stops the server (SIGTERM, AOF written) if running, then starts it again on the same port and dir. */
+  /**
+   * Stops the server (SIGTERM: the AOF is written, and an RDB snapshot when
+   * it has save points) if running, then starts it again on the same port
+   * and dir. With `save: ''` and no `appendonly`, every key is gone after it.
+   */
   restart(): Promise<void>;
   /** Kills the server with SIGKILL and leaves it down (until `restart()`). Its dir is kept. */
   kill(): Promise<void>;
@@ -291,8 +306,9 @@ async function makeCertificates(dir: string): Promise<{ ca: string; cert: string
 }
 
 /**
- * Starts a `redis-server` on a free port of 127.0.0.1 in a temp dir, with
- * `--save ''` (no RDB snapshots), and waits (bounded) until it answers PING.
+ * Starts a `redis-server` on a free port of 127.0.0.1 in a temp dir (RDB
+ * save point `3600 1` unless `save` says otherwise, no AOF unless
+ * `appendonly`), and waits (bounded) until it answers PING.
  *
  * @throws Error when `redis-server` is not installed (the message says how to
  * install it), exits early, or does not answer in time (the message holds the
@@ -316,7 +332,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     '--bind',
     '127.0.0.1',
     '--save',
-    '',
+    options.save ?? '3600 1',
     '--dir',
     dir,
     '--logfile',
@@ -431,7 +447,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     async stop() {
       if (stopped) return;
       stopped = true;
-      await halt('SIGTERM');
+      await halt(ownDir ? 'SIGKILL' : 'SIGTERM');
       if (ownDir) await rm(dir, { recursive: true, force: true });
     },
     async restart() {
