@@ -44,6 +44,27 @@ type State = 'open' | 'closing' | 'closed';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/**
+ * The error `close()` throws when it gave up on unpersisted data: the same
+ * class as `cause` (so callers branch on it as before), with a message that
+ * says what was dropped.
+ */
+function closedWithout(cause: unknown, what: string, uri: string): unknown {
+  const ErrorClass = (cause as object | null)?.constructor as
+    | (new (
+        message: string,
+        options: { uri: string; cause: unknown },
+      ) => Error)
+    | undefined;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  try {
+    if (ErrorClass) return new ErrorClass(`${what}: ${reason}`, { uri, cause });
+  } catch {
+    // A class with another constructor shape: report the cause itself.
+  }
+  return cause;
+}
+
 /** `promise`, or a rejection with `signal.reason` as soon as `signal` aborts. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -180,6 +201,20 @@ export abstract class BufferedStorage extends CheckpointStorage {
 
   /** Release handles and clients. Called once by `close()` after the final flush. */
   protected async release(): Promise<void> {}
+
+  /**
+   * `true` when `error`, thrown by a flush, means no later flush can deliver
+   * the buffered data safely: `close()` then releases everything anyway and
+   * reports how many bytes were not persisted, instead of staying open for a
+   * retry. Default: {@link ConcurrentWriterError} and
+   * {@link ConditionalWritesUnsupportedError}. A backend adds its own (Redis:
+   * the server lost the checkpoint).
+   */
+  protected retryCannotDeliver(error: unknown): boolean {
+    return (
+      ConcurrentWriterError.isInstance(error) || ConditionalWritesUnsupportedError.isInstance(error)
+    );
+  }
 
   // ---- the contract -------------------------------------------------------
 
@@ -323,26 +358,19 @@ export abstract class BufferedStorage extends CheckpointStorage {
       try {
         await this.#enqueue(() => this.#flushOnce(true));
       } catch (e) {
-        if (
-          ConcurrentWriterError.isInstance(e) ||
-          ConditionalWritesUnsupportedError.isInstance(e)
-        ) {
-          // Another writer owns the checkpoint, or the server cannot refuse
-          // one: no retry can deliver this data safely. Close anyway (release
-          // clients, locks) and report what was not persisted.
+        if (this.retryCannotDeliver(e)) {
+          // No retry can deliver this data safely (another writer owns the
+          // checkpoint, the server cannot refuse one, the server lost the
+          // checkpoint). Close anyway (release clients, locks) and report what
+          // was not persisted, with the same error class.
           const unflushed = this.#buffer.bytes();
           this.#buffer.clear();
           this.#state = 'closed';
           await this.release().catch(() => {});
-          const why = ConcurrentWriterError.isInstance(e)
-            ? 'another writer owns the checkpoint'
-            : 'the server does not enforce the conditional writes that keep it safe';
-          const ErrorClass = ConcurrentWriterError.isInstance(e)
-            ? ConcurrentWriterError
-            : ConditionalWritesUnsupportedError;
-          throw new ErrorClass(
-            `${this.uri} was closed without persisting its last ${unflushed} buffered bytes: ${why}`,
-            { uri: this.uri, cause: e },
+          throw closedWithout(
+            e,
+            `${this.uri} was closed without persisting its last ${unflushed} buffered bytes`,
+            this.uri,
           );
         }
         // The data is still buffered: reopen so the caller can retry close()/flush().

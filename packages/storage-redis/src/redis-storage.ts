@@ -5,7 +5,11 @@ import { FencedAppender } from './fenced-appender.js';
 import { type CheckpointKeys, checkpointKeys } from './keys.js';
 import { WriterLease } from './lease.js';
 import { type RedisStorageOptions, resolveArgs } from './options.js';
-import type { RedisErrorContext } from './redis-errors.js';
+import {
+  CheckpointDataLostError,
+  EvictionPolicyError,
+  type RedisErrorContext,
+} from './redis-errors.js';
 import { checkServer } from './server-check.js';
 import { readStream } from './stream-reader.js';
 
@@ -176,6 +180,19 @@ export class RedisStorage extends BufferedStorage {
     } finally {
       await done();
     }
+  }
+
+  /**
+   * The server lost the checkpoint (eviction, a restart without
+   * persistence, a manual DEL) or may evict it: no retry can deliver the
+   * buffered data without a silent gap, so `close()` releases and reports it.
+   */
+  protected override retryCannotDeliver(error: unknown): boolean {
+    return (
+      super.retryCannotDeliver(error) ||
+      CheckpointDataLostError.isInstance(error) ||
+      EvictionPolicyError.isInstance(error)
+    );
   }
 
   /** `true` once the checkpoint's stream exists (`EXISTS key`); works after `close()` too. */

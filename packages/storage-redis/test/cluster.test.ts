@@ -27,10 +27,16 @@ describeConformance<FaultyRedisStorage>('RedisStorage (3-node cluster, URI)', {
   secondWriter: true,
 });
 
-describeConformance<RedisStorage>('RedisStorage (3-node cluster, Cluster instance passed in)', {
-  create: (location) => new RedisStorage(shared, `yoink:${location}`),
-  secondWriter: true,
-});
+describeConformance<FaultyRedisStorage>(
+  'RedisStorage (3-node cluster, Cluster instance passed in)',
+  {
+    create: (location) => new FaultyRedisStorage(shared, `yoink:${location}`),
+    failNextFlush: (storage) => {
+      storage.failNext = true;
+    },
+    secondWriter: true,
+  },
+);
 
 describe('RedisStorage on a cluster', () => {
   it('keeps the data, fence and lease keys in one slot, for keys with and without hash tags', async () => {
