@@ -1,4 +1,4 @@
-import { parseLine } from '@yoink/checkpoint';
+import { parseLine } from '@yoink/checkpoint/lines';
 import { throwIfInterrupted } from './interrupt.js';
 
 /** What `yoink-storage stat` reports about a checkpoint. */

@@ -1,4 +1,4 @@
-import { classifyLine } from '@yoink/checkpoint';
+import { classifyLine } from '@yoink/checkpoint/lines';
 
 /** A batch of checkpoint text, and how many lines it completes. */
 export interface LineChunk {

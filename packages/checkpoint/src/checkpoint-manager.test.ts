@@ -358,6 +358,24 @@ describe('CheckpointManager', () => {
     expect(typo?.message).toContain('Did you mean "flushEvery"?');
   });
 
+  it('records({ signal }) stops at once when aborted', async () => {
+    const storage = new MemoryStorage(uniqueUri());
+    const manager = new CheckpointManager<{ n: number }>({ storage });
+    for (let n = 0; n < 100; n++) await manager.append({ n });
+    await manager.flush();
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const e = await (async () => {
+      for await (const r of manager.records({ signal: controller.signal })) {
+        seen.push(r.n);
+        if (seen.length === 2) controller.abort();
+      }
+    })().catch((x: unknown) => x);
+    expect((e as Error).name).toBe('AbortError');
+    expect(seen).toEqual([0, 1]);
+    await manager.close();
+  });
+
   it('fromUri refuses a misspelled manager option before opening anything', async () => {
     await expect(
       CheckpointManager.fromUri(uniqueUri(), { flushIntervalMS: 5 } as never),

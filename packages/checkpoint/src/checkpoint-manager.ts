@@ -1,109 +1,25 @@
 import {
   type CheckpointStorageLike,
-  defineOptions,
-  type OptionsForScheme,
+  type ReadOptions,
   redactUri,
   type SchemeOf,
   StorageClosedError,
   StorageFactory,
 } from '@yoink/storage-core';
-import { CheckpointCorruptError } from './checkpoint-corrupt-error.js';
-import { parseLine, previewLine } from './classify-line.js';
+import {
+  type CheckpointManagerFromUriOptions,
+  type CheckpointManagerOptions,
+  type CheckpointWarning,
+  DEFAULT_FLUSH_BYTES,
+  DEFAULT_FLUSH_EVERY,
+  DEFAULT_FLUSH_INTERVAL_MS,
+  OPTIONS,
+  threshold,
+} from './manager-options.js';
+import { readRecords } from './read-records.js';
 import { type SignalTarget, trackSignals, untrackSignals } from './signals.js';
 
-/** Default of {@link CheckpointManagerOptions.flushEvery}: 1000 records. */
-export const DEFAULT_FLUSH_EVERY = 1000;
-/** Default of {@link CheckpointManagerOptions.flushBytes}: 1 MiB. */
-export const DEFAULT_FLUSH_BYTES: number = 1024 * 1024;
-/** Default of {@link CheckpointManagerOptions.flushIntervalMs}: 1 second. */
-export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
-
-/** A problem {@link CheckpointManager} recovered from, reported to `onWarning`. */
-export type CheckpointWarning =
-  | {
-      /** A torn record (a write cut short by a crash) was skipped by `records()`. */
-      kind: 'torn-record';
-      /** Its 1-based line number. */
-      line: number;
-      /** Its first characters, control characters escaped. */
-      preview: string;
-      /** The storage's URI, when known (credentials redacted by the storage). */
-      uri: string | undefined;
-    }
-  | {
-      /** A flush started by the interval timer failed; the data is kept and retried. */
-      kind: 'flush-failed';
-      /** The error the storage threw. */
-      error: unknown;
-      uri: string | undefined;
-    }
-  | {
-      /** Closing on SIGINT/SIGTERM failed; the process exits anyway. */
-      kind: 'close-failed';
-      error: unknown;
-      uri: string | undefined;
-    };
-
-/** Options of {@link CheckpointManager} (all optional except `storage`). */
-export interface CheckpointManagerOptions {
-  /** Where the records go: any `CheckpointStorage` (see `StorageFactory.fromUri`). */
-  storage: CheckpointStorageLike;
-  /**
-   * Flush after this many records appended since the last flush. Default
-   * 1000. `0` or `Infinity` disables this trigger.
-   */
-  flushEvery?: number;
-  /**
-   * Flush once this many bytes (UTF-8, newlines included) were appended since
-   * the last flush. Default 1 MiB. `0` or `Infinity` disables this trigger.
-   */
-  flushBytes?: number;
-  /**
-   * Flush this many milliseconds after the first record appended since the
-   * last flush, so a slow crawl still persists. Default 1000. The timer is
-   * `unref()`'d: it never keeps the process alive. `0` or `Infinity` disables it.
-   */
-  flushIntervalMs?: number;
-  /**
-   * Called for problems the manager recovered from: a torn record skipped by
-   * `records()`, a failed timer flush (kept and retried), a failed close on a
-   * signal. Default: print one line to stderr with `process.emitWarning`.
-   */
-  onWarning?: (warning: CheckpointWarning) => void;
-  /**
-   * When `true`, SIGINT and SIGTERM close the manager (flushing everything
-   * appended) and then re-raise the signal, so Ctrl-C loses nothing. The
-   * handlers are removed by `close()`. A second signal while closing kills
-   * the process at once. Default `false`.
-   */
-  handleSignals?: boolean;
-}
-
-/** Options of {@link CheckpointManager.fromUri}: the manager's, plus the storage's. */
-export interface CheckpointManagerFromUriOptions<S extends string = string>
-  extends Omit<CheckpointManagerOptions, 'storage'> {
-  /**
-   * Passed to `StorageFactory.fromUri`: typed per scheme once the backend's
-   * types are imported (each backend documents its own).
-   */
-  storageOptions?: OptionsForScheme<S>;
-}
-
-// One schema for the manager's options: unknown names and bad values are
-// InvalidOptionError, like every storage's.
-const THRESHOLD = { type: 'number', min: 0 } as const;
-const OPTIONS = defineOptions<Omit<CheckpointManagerOptions, 'storage'>>({
-  flushEvery: THRESHOLD,
-  flushBytes: THRESHOLD,
-  flushIntervalMs: THRESHOLD,
-  onWarning: { type: 'function' },
-  handleSignals: { type: 'boolean' },
-});
-
-function threshold(value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  return v === 0 ? Number.POSITIVE_INFINITY : v;
-}
+export type { CheckpointManagerFromUriOptions, CheckpointManagerOptions, CheckpointWarning };
 
 function defaultWarning(warning: CheckpointWarning): void {
   const where = warning.uri ? ` in ${warning.uri}` : '';
@@ -349,7 +265,7 @@ export class CheckpointManager<T = unknown> implements SignalTarget {
    *   `{ kind: 'torn-record', line, preview }`.
    *
    * It reads what is persisted: call `flush()` first to include records
-   * appended by this manager.
+   * appended by this manager. `options.signal` aborts the read.
    *
    * @throws {CheckpointCorruptError} at the first line that is none of the above.
    *
@@ -358,47 +274,13 @@ export class CheckpointManager<T = unknown> implements SignalTarget {
    * for await (const record of checkpoint.records()) done.add(record.url);
    * ```
    */
-  records(): AsyncIterableIterator<T> {
-    // A hand-written iterator rather than an async generator: one layer of
-    // promises per record instead of two, which makes resuming ~2x faster.
-    const lines = this.storage.read()[Symbol.asyncIterator]();
-    let lineNumber = 0;
-    const next = async (): Promise<IteratorResult<T, undefined>> => {
-      for (;;) {
-        const step = await lines.next();
-        if (step.done) return { done: true, value: undefined };
-        lineNumber++;
-        const line = step.value;
-        const parsed = parseLine(line);
-        if (parsed.kind === 'record') return { done: false, value: parsed.value as T };
-        if (parsed.kind === 'blank') continue;
-        if (parsed.kind === 'torn') {
-          this.#onWarning({
-            kind: 'torn-record',
-            line: lineNumber,
-            preview: previewLine(line),
-            uri: this.#uri,
-          });
-          continue;
-        }
-        await lines.return?.();
-        throw new CheckpointCorruptError(
-          `Line ${lineNumber} of ${this.#uri ?? 'the checkpoint'} is not a JSON record nor a torn write ("${previewLine(line)}"). ` +
-            'Something else wrote to this checkpoint: fix or remove that line, or resume from another checkpoint.',
-          { uri: this.#uri, lineNumber },
-        );
-      }
-    };
-    return {
-      next,
-      async return(): Promise<IteratorResult<T, undefined>> {
-        await lines.return?.();
-        return { done: true, value: undefined };
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+  records(options: ReadOptions = {}): AsyncIterableIterator<T> {
+    return readRecords<T>(this.storage, {
+      uri: this.#uri,
+      signal: options.signal,
+      onTorn: (line, preview) =>
+        this.#onWarning({ kind: 'torn-record', line, preview, uri: this.#uri }),
+    });
   }
 
   /** @internal Called by the shared signal handler. */

@@ -5,6 +5,7 @@ import {
   InvalidOptionError,
   StorageClosedError,
 } from './errors.js';
+import { watchedChunks } from './read-chunks.js';
 import { redactUri } from './redact.js';
 import { type Chunk, splitLines } from './split-lines.js';
 import {
@@ -63,25 +64,6 @@ function closedWithout(cause: unknown, what: string, uri: string): unknown {
     // A class with another constructor shape: report the cause itself.
   }
   return cause;
-}
-
-/** `promise`, or a rejection with `signal.reason` as soon as `signal` aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /**
@@ -290,48 +272,10 @@ export abstract class BufferedStorage extends CheckpointStorage {
     if (options.signal === undefined && !traced('read')) {
       return splitLines(this.readChunks(options));
     }
-    return splitLines(this.#chunks(options), options);
-  }
-
-  /** readChunks() with cancellation and per-chunk tracing. */
-  async *#chunks(options: ReadOptions): AsyncGenerator<Chunk> {
-    const { signal } = options;
-    signal?.throwIfAborted();
-    const it = this.readChunks(options)[Symbol.asyncIterator]();
-    let pending = false;
-    try {
-      for (;;) {
-        pending = true;
-        let next: Promise<IteratorResult<Chunk>>;
-        if (traced('read')) {
-          const ctx = this.#context('read');
-          next = trace(ctx, async () => {
-            const r = await it.next();
-            if (r.done) ctx.done = true;
-            else {
-              ctx.bytes =
-                typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.byteLength;
-              ctx.lines = countNewlines(r.value);
-            }
-            return r;
-          });
-        } else {
-          next = it.next();
-        }
-        const result = signal ? await abortable(next, signal) : await next;
-        pending = false;
-        if (result.done) return;
-        yield result.value;
-        signal?.throwIfAborted();
-      }
-    } finally {
-      // Stop the backend's read so it releases its handle. If a next() is
-      // still pending (aborted mid-request), do not wait for it: the backend
-      // saw the signal and its generator finishes on its own.
-      const done = it.return?.();
-      if (!pending) await done;
-      else done?.catch(() => {});
-    }
+    return splitLines(
+      watchedChunks(this.readChunks(options), options.signal, () => this.#context('read')),
+      options,
+    );
   }
 
   #context(operation: StorageTraceContext['operation']): StorageTraceContext {
