@@ -89,7 +89,15 @@ export class LocalFileStorage extends BufferedStorage {
   #handle: FileHandle | undefined;
   /** The file's size after our last append, valid while #handle is open. */
   #size = 0;
-  /** Bytes at the start of the next data already on disk (a failed write could not be undone). */
+  /**
+   * Bytes at the start of the next data already on disk (a failed write
+   * could not be undone). Redis keeps a similar count (`FencedAppender`), but
+   * not the same one, so it is not shared through core: a short write can end
+   * inside a multi-byte UTF-8 character, so this one counts encoded bytes,
+   * while Redis confirms whole stream elements and counts UTF-16 units of the
+   * buffered string. Core's `persist(data)` contract (all or nothing, or make
+   * the retry harmless) leaves this to the one backend that can end halfway.
+   */
   #skip = 0;
 
   /**
