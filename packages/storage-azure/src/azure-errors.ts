@@ -98,26 +98,61 @@ function mask(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/** Request headers that carry a credential (a SharedKey signature, a bearer token). */
+const AUTH_HEADERS = ['authorization', 'x-ms-copy-source-authorization'];
+
+interface HeadersLike {
+  get(name: string): string | undefined;
+  set(name: string, value: string): void;
+}
+
+function isHeaders(x: unknown): x is HeadersLike {
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as HeadersLike).get === 'function' &&
+    typeof (x as HeadersLike).set === 'function'
+  );
+}
+
 /**
- * Masks `ctx.secrets` in every string property of `cause` and down its cause
- * chain, and in the URL of the request it carries (a SAS sits in its query).
- * Core does the same for the URI's own secrets.
+ * Masks credentials in an SDK error and down its cause chain: `secrets`
+ * (account key, SAS, connection string) in every string property, the
+ * `Authorization` header of the request it carries (a bearer token or a
+ * SharedKey signature) and any `sig=` in that request's URL. Core does the
+ * same for the URI's own secrets.
  */
 export function scrubCause(cause: unknown, secrets: readonly string[]): void {
-  if (secrets.length === 0) return;
   const seen = new Set<unknown>();
   const queue: unknown[] = [cause];
-  while (queue.length > 0 && seen.size < 20) {
+  while (queue.length > 0 && seen.size < 40) {
     const c = queue.shift();
     if (typeof c !== 'object' || c === null || seen.has(c)) continue;
     seen.add(c);
+    if (isHeaders(c)) {
+      for (const h of AUTH_HEADERS) {
+        try {
+          if (c.get(h) !== undefined) c.set(h, 'REDACTED');
+        } catch {
+          // Read-only headers: leave them.
+        }
+      }
+      continue;
+    }
     for (const name of Object.getOwnPropertyNames(c)) {
       try {
         const value = (c as Record<string, unknown>)[name];
         if (typeof value === 'string') {
-          const masked = mask(value, secrets);
+          let masked = mask(value, secrets);
+          if (name === 'url') masked = masked.replace(/([?&]sig=)[^&#]*/gi, '$1***');
           if (masked !== value) (c as Record<string, unknown>)[name] = masked;
-        } else if (name === 'cause' || name === 'request' || name === 'details') {
+        } else if (
+          name === 'cause' ||
+          name === 'request' ||
+          name === 'response' ||
+          name === 'headers' ||
+          name === 'details'
+        ) {
           queue.push(value);
         }
       } catch {
@@ -213,5 +248,19 @@ export function notAppendBlob(
   return new StorageError(
     `The blob "${name}" of ${ctx.uri} is a ${blobType ?? 'non-append'} blob, not an append blob, so it cannot be appended to: it was written by another tool. Use another blob name, or copy its content into a new checkpoint.`,
     { uri: ctx.uri },
+  );
+}
+
+/** A blob of the chain disappeared while it was being read: the read throws rather than end early. */
+export function deletedWhileReading(
+  ctx: ErrorContext,
+  name: string,
+  offset: number,
+  cause?: unknown,
+): StorageError {
+  scrubCause(cause, ctx.secrets);
+  return new StorageError(
+    `${name} of ${ctx.uri} was deleted while it was being read (at byte ${offset}): the lines read so far are not the whole checkpoint. Read it again.`,
+    { uri: ctx.uri, cause },
   );
 }

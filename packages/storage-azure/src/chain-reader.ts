@@ -1,5 +1,10 @@
-import { StorageError } from '@yoink/storage-core';
-import { azureError, isAbort, isBlobNotFound, isInvalidRange } from './azure-errors.js';
+import {
+  azureError,
+  deletedWhileReading,
+  isAbort,
+  isBlobNotFound,
+  isInvalidRange,
+} from './azure-errors.js';
 import { chainBlobName } from './blob-chain.js';
 import { blobProperties, type ChainContext } from './chain-context.js';
 
@@ -64,10 +69,7 @@ async function* readBlob(
       if (isInvalidRange(e)) return offset;
       if (isBlobNotFound(e)) {
         if (offset === 0) return undefined;
-        throw new StorageError(
-          `${chainBlobName(ctx.blob, index)} of ${ctx.errors.uri} was deleted while it was being read (at byte ${offset}): the lines read so far are not the whole checkpoint. Read it again.`,
-          { uri: ctx.errors.uri, cause: e },
-        );
+        throw deletedWhileReading(ctx.errors, chainBlobName(ctx.blob, index), offset, e);
       }
       throw azureError('GetBlob', ctx.errors, e);
     }
@@ -103,10 +105,7 @@ export async function* readChain(
     let offset = yield* readBlob(ctx, index, 0, signal);
     if (offset === undefined) {
       if (index === 0) return;
-      throw new StorageError(
-        `${chainBlobName(ctx.blob, index)} of ${ctx.errors.uri} was deleted while the checkpoint was being read: the lines read so far are not the whole checkpoint. Read it again.`,
-        { uri: ctx.errors.uri },
-      );
+      throw deletedWhileReading(ctx.errors, chainBlobName(ctx.blob, index), 0);
     }
     if ((await blobProperties(ctx, index + 1)) === undefined) return;
     const sealed = (await blobProperties(ctx, index))?.contentLength ?? offset;
