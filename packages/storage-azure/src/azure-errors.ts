@@ -20,7 +20,7 @@ export interface ErrorContext {
 }
 
 /** Role and SAS permissions this backend needs, named in every permission error. */
-export const PERMISSIONS_NEEDED =
+const PERMISSIONS_NEEDED =
   'the Azure RBAC role "Storage Blob Data Contributor" on the container or the account (reading only: "Storage Blob Data Reader"), or a SAS with the read, add, create and write permissions (sp=racw)';
 
 const NETWORK_CODES = new Set([
@@ -56,13 +56,13 @@ function shape(e: unknown): RestErrorShape {
  * …), or a network code (`ECONNREFUSED`). A HEAD request's error carries it in
  * `details.errorCode` only (its `code` is empty), hence the order.
  */
-export function errorCodeOf(e: unknown): string | undefined {
+function errorCodeOf(e: unknown): string | undefined {
   const s = shape(e);
   return s.details?.errorCode ?? s.code;
 }
 
 /** The HTTP status of an SDK error, if the service answered. */
-export function statusOf(e: unknown): number | undefined {
+function statusOf(e: unknown): number | undefined {
   return shape(e).statusCode;
 }
 
@@ -122,7 +122,7 @@ function isHeaders(x: unknown): x is HeadersLike {
  * SharedKey signature) and any `sig=` in that request's URL. Core does the
  * same for the URI's own secrets.
  */
-export function scrubCause(cause: unknown, secrets: readonly string[]): void {
+function scrubCause(cause: unknown, secrets: readonly string[]): void {
   const seen = new Set<unknown>();
   const queue: unknown[] = [cause];
   while (queue.length > 0 && seen.size < 40) {

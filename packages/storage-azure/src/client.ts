@@ -9,7 +9,7 @@ import {
 import { InvalidOptionError, redactUri } from '@yoink/storage-core';
 
 /** The environment variable read when nothing else names an account. */
-export const CONNECTION_STRING_ENV = 'AZURE_STORAGE_CONNECTION_STRING';
+const CONNECTION_STRING_ENV = 'AZURE_STORAGE_CONNECTION_STRING';
 
 /** What {@link connect} needs: the checked options and the URI's container. */
 export interface ConnectionSettings {

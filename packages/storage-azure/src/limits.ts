@@ -3,13 +3,13 @@
  * (100 MiB only on 2022-11-02 and later; Azurite takes 100 MiB on any), so a
  * larger flush is split into 4 MiB blocks.
  */
-export const BLOCK_BYTES: number = 4 * 1024 * 1024;
+const BLOCK_BYTES: number = 4 * 1024 * 1024;
 
 /** Blocks an append blob holds at most (Azure refuses the 50,001st with 409 BlockCountExceedsLimit). */
-export const MAX_BLOCKS = 50_000;
+const MAX_BLOCKS = 50_000;
 
 /** Bytes per ranged download of `read()`: memory stays near one chunk of the stream, not the blob. */
-export const READ_RANGE_BYTES: number = 8 * 1024 * 1024;
+const READ_RANGE_BYTES: number = 8 * 1024 * 1024;
 
 /** The sizes a storage works with; tests turn them down through {@link LIMITS}. */
 export interface AzureLimits {
