@@ -13,6 +13,9 @@ export const FULL_PLAN: BenchPlan = {
   readRuns: 3,
   s3TotalBytes: 32 * MiB,
   s3FlushBytes: 512 * 1024,
+  azureTotalBytes: 32 * MiB,
+  azureFlushBytes: 512 * 1024,
+  azureLines: 100_000,
 };
 
 /** The quick run (`pnpm bench --quick`): under a minute, small sizes, 3 runs per figure. */
@@ -27,4 +30,7 @@ export const QUICK_PLAN: BenchPlan = {
   readRuns: 1,
   s3TotalBytes: 6 * MiB,
   s3FlushBytes: 512 * 1024,
+  azureTotalBytes: 6 * MiB,
+  azureFlushBytes: 512 * 1024,
+  azureLines: 10_000,
 };

@@ -1,3 +1,4 @@
+import { renderAzureSection } from './azure-bench.js';
 import type { ReportChart } from './charts.js';
 import { markdownTable, num, ratio } from './markdown.js';
 import type { BenchResults } from './results.js';
@@ -329,6 +330,8 @@ export function renderReport(
     `Below ${MULTIPART_MIN / MiB} MiB (S3's multipart minimum) the object layout re-puts the writer's own copy with \`If-Match\` (no download); past it, each flush is \`UploadPartCopy\` of the existing object plus one new part, so only the new bytes travel. The segments layout puts one new object per flush.`,
   );
   out.push('');
+
+  out.push(...renderAzureSection(r));
 
   // ---- read ----
   out.push('## Reading: throughput and memory');

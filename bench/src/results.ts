@@ -1,3 +1,4 @@
+import type { AzureBenchResult } from './azure-bench.js';
 import type { FlushCostPoint, LocalReadPoint, LocalWriteResult } from './local-bench.js';
 import type { MachineInfo } from './machine.js';
 import type { RedisScaleResult, RedisWriteResult } from './redis-bench.js';
@@ -22,6 +23,12 @@ export interface BenchPlan {
   s3TotalBytes: number;
   /** Bytes per S3 flush. */
   s3FlushBytes: number;
+  /** Azure checkpoint size grown to, bytes. */
+  azureTotalBytes: number;
+  /** Bytes per Azure flush. */
+  azureFlushBytes: number;
+  /** Lines written in the Azure throughput runs. */
+  azureLines: number;
 }
 
 /** Everything one run measured, as the report needs it. */
@@ -37,4 +44,6 @@ export interface BenchResults {
   redisWrite: RedisWriteResult;
   redisScale: RedisScaleResult;
   s3: S3Run[];
+  /** The Azure section (absent in results built without it). */
+  azure?: AzureBenchResult;
 }

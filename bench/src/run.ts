@@ -1,5 +1,5 @@
 // The benchmark runner: `pnpm bench` (full) or `pnpm bench --quick [--out <dir>]`.
-// Starts redis-server, s3rver and moto_server, measures every backend against the
+// Starts redis-server, s3rver, moto_server and Azurite, measures every backend against the
 // seed's approach and the machine's limit, and writes <out>/benchmarks.md and
 // <out>/benchmarks/*.svg.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { startRedis } from '@yoink/test-servers/redis';
 import { startMoto, startS3rver } from '@yoink/test-servers/s3';
 import { Redis } from 'ioredis';
 import { parseRunArgs } from './args.js';
+import { azureBench, judgeAzure } from './azure-bench.js';
 import { buildCharts } from './charts.js';
 import { localFlushScale, localReadScale, localWrite } from './local-bench.js';
 import { machineInfo } from './machine.js';
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
       log(`s3: ${design} on ${server.kind}`);
       s3.push(await s3Run(server, BUCKET, design, plan.s3TotalBytes, plan.s3FlushBytes));
     }
+    const azure = await azureBench(plan, log);
     const results: BenchResults = {
       plan,
       machine,
@@ -81,6 +83,7 @@ async function main(): Promise<void> {
       redisWrite: rw,
       redisScale: rs,
       s3,
+      azure,
     };
     const targets = judgeTargets(results);
     const charts = buildCharts(results);
@@ -90,7 +93,7 @@ async function main(): Promise<void> {
     log(
       `wrote ${join(args.outDir, 'benchmarks.md')} and ${charts.length} charts in ${results.seconds.toFixed(0)} s`,
     );
-    for (const t of targets)
+    for (const t of [...targets, ...judgeAzure(azure)])
       process.stdout.write(`${t.status.padEnd(12)} ${t.target}: ${t.measured}\n`);
   } finally {
     client.disconnect();

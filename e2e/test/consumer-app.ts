@@ -39,6 +39,16 @@ async function probe(tag) {
     const s = await StorageFactory.fromUri('redis://127.0.0.1:1/0?key=e2e');
     return { ctor: s.constructor.name };
   });
+  await attempt('azblob', async () => {
+    // No server: constructing the storage, with credentials from the environment
+    // (Azurite's development connection string), shows the package was found.
+    process.env.AZURE_STORAGE_CONNECTION_STRING =
+      'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
+      'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
+      'BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;';
+    const s = await StorageFactory.fromUri('azblob://checkpoints/e2e.jsonl');
+    return { ctor: s.constructor.name };
+  });
   await attempt('gzfile', () => roundTrip('gzfile:./x-' + tag + '.jsonl.gz'));
   return out;
 }
@@ -66,9 +76,14 @@ export function tgz(name: string): string {
   return path;
 }
 
-/** `true` for the package name of an S3 or Redis client (what core + local must not pull in). */
+/** `true` for the package name of an S3, Redis or Azure client (what core + local must not pull in). */
 export function isClient(name: string): boolean {
-  return name === 'ioredis' || name.startsWith('@aws-sdk/') || name === 'redis';
+  return (
+    name === 'ioredis' ||
+    name.startsWith('@aws-sdk/') ||
+    name === 'redis' ||
+    name.startsWith('@azure/')
+  );
 }
 
 export interface SchemeResult {
@@ -77,7 +92,7 @@ export interface SchemeResult {
   error?: string;
   message?: string;
 }
-export type ProbeResult = Record<'local' | 's3' | 'redis' | 'gzfile', SchemeResult>;
+export type ProbeResult = Record<'local' | 's3' | 'redis' | 'azblob' | 'gzfile', SchemeResult>;
 
 /** A fresh folder outside the repository (so nothing of the workspace is visible). */
 export function outsideRepo(label: string): Promise<string> {

@@ -46,16 +46,27 @@ describe('npm project with flat node_modules', () => {
       expectLocalWorks(result, tag);
       expectMissing(result.s3, '@yoink/storage-s3');
       expectMissing(result.redis, '@yoink/storage-redis');
-      expectMissing(result.gzfile, '@yoink/storage-gzfile');
-      expect(result.gzfile.message).toContain('yoink-storage-gzfile');
+      expectMissing(result.azblob, '@yoink/storage-azure');
+      expectMissing(result.gzfile, 'yoink-storage-gzfile');
     }
   });
 
-  it('after adding the S3 and third-party gzfile tarballs, fromUri finds both by scheme with no import; Redis still names its package', async () => {
-    await npm(['install', tgz('@yoink/storage-s3'), tgz('yoink-storage-gzfile')], app);
+  it('after adding the S3, Azure and third-party gzfile tarballs, fromUri finds each by scheme with no import; Redis still names its package', async () => {
+    await npm(
+      [
+        'install',
+        tgz('@yoink/storage-s3'),
+        tgz('@yoink/storage-azure'),
+        tgz('yoink-storage-gzfile'),
+      ],
+      app,
+    );
 
     const names = await installedNames(join(app, 'node_modules'));
     expect(names).toContain('@aws-sdk/client-s3');
+    expect(names).toContain('@azure/storage-blob');
+    // @azure/identity is an optional peer: installed only by users who pass a credential.
+    expect(names).not.toContain('@azure/identity');
     expect(names).not.toContain('ioredis');
 
     const { esm, cjs } = await runProbes(app, 'with-s3');
@@ -65,6 +76,7 @@ describe('npm project with flat node_modules', () => {
     ] as const) {
       expectLocalWorks(result, tag);
       expect(result.s3).toEqual({ ctor: 'S3Storage' });
+      expect(result.azblob).toEqual({ ctor: 'AzureBlobStorage' });
       expect(result.gzfile).toEqual({ ctor: 'GzipFileStorage', lines: [`{"from":"${tag}"}`] });
       expectMissing(result.redis, '@yoink/storage-redis');
     }

@@ -91,24 +91,29 @@ describe('pnpm workspace with the isolated layout', () => {
       expectLocalWorks(result, tag);
       expectMissing(result.s3, '@yoink/storage-s3');
       expectMissing(result.redis, '@yoink/storage-redis');
-      expectMissing(result.gzfile, '@yoink/storage-gzfile');
+      expectMissing(result.azblob, '@yoink/storage-azure');
+      expectMissing(result.gzfile, 'yoink-storage-gzfile');
     }
   });
 
-  it('after adding the S3 and third-party gzfile tarballs, fromUri finds both by scheme with no import although core cannot see them', async () => {
+  it('after adding the S3, Azure and third-party gzfile tarballs, fromUri finds each by scheme with no import although core cannot see them', async () => {
     await install(
       deps(
         '@yoink/storage-core',
         '@yoink/storage-local',
         '@yoink/storage-s3',
+        '@yoink/storage-azure',
         'yoink-storage-gzfile',
       ),
     );
 
     const names = await installedNames(join(root, 'node_modules'));
     expect(names).toContain('@aws-sdk/client-s3');
+    expect(names).toContain('@azure/storage-blob');
+    expect(names).not.toContain('@azure/identity');
     expect(names).not.toContain('ioredis');
     expect(await coreSees('@yoink/storage-s3')).toBe(false);
+    expect(await coreSees('@yoink/storage-azure')).toBe(false);
     expect(await coreSees('yoink-storage-gzfile')).toBe(false);
 
     const { esm, cjs } = await runProbes(app, 'with-s3');
@@ -118,6 +123,7 @@ describe('pnpm workspace with the isolated layout', () => {
     ] as const) {
       expectLocalWorks(result, tag);
       expect(result.s3).toEqual({ ctor: 'S3Storage' });
+      expect(result.azblob).toEqual({ ctor: 'AzureBlobStorage' });
       expect(result.gzfile).toEqual({ ctor: 'GzipFileStorage', lines: [`{"from":"${tag}"}`] });
       expectMissing(result.redis, '@yoink/storage-redis');
     }

@@ -1,0 +1,12 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  test: {
+    name: 'storage-azure',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+    // Child processes and type tests use the built package: build it first.
+    // Then one Azurite (azurite-blob on a free port) serves every test file.
+    globalSetup: ['../../scripts/vitest-build-if-stale.ts', './test/azurite-setup.ts'],
+  },
+});
