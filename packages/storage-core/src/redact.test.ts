@@ -84,6 +84,22 @@ describe('redactUri: passwords written without percent-encoding', () => {
     ).toBe(`s3://b/k?endpoint=${encodeURIComponent('http://user:***@minio:9000')}`);
   });
 
+  it('masks the secret parameters of a URL inside a parameter (a SAS endpoint=), raw or encoded', () => {
+    const sas = 'https://acct.blob.core.windows.net/c?sv=2024-01-01&sp=racw&sig=S3cr3tSig%3D';
+    expect(redactUri(`azblob://c/b.jsonl?endpoint=${sas}`)).toBe(
+      'azblob://c/b.jsonl?endpoint=https://acct.blob.core.windows.net/c?sv=2024-01-01&sp=racw&sig=***',
+    );
+    expect(redactUri(`azblob://c/b.jsonl?endpoint=${encodeURIComponent(sas)}`)).toBe(
+      `azblob://c/b.jsonl?endpoint=${encodeURIComponent('https://acct.blob.core.windows.net/c?sv=2024-01-01&sp=racw&sig=***')}`,
+    );
+    expect(
+      scrubSecrets(
+        'signature S3cr3tSig= refused',
+        `azblob://c/b?endpoint=${encodeURIComponent(sas)}`,
+      ),
+    ).toBe('signature *** refused');
+  });
+
   it('masks every password, whatever its length', () => {
     expect(redactUri('redis://u:a@h')).toBe('redis://u:***@h');
     expect(redactUri('redis://u:ab@h?key=k')).toBe('redis://u:***@h?key=k');

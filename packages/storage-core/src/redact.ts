@@ -175,21 +175,47 @@ function redactQuery(query: string): string {
       out.push(`${name}=${MASK}`);
       continue;
     }
-    // A URL with userinfo inside the value: masked where it is written
-    // (raw), or, when the value is percent-encoded as a whole, decoded,
-    // masked and encoded again.
-    if (authorityStart(value) > 0 && findUserinfo(value)) {
-      out.push(`${name}=${redactAuthority(value)}`);
-      continue;
+    // A URL inside the value (an endpoint, a SAS URL): its userinfo and its
+    // own secret parameters are masked where they are written (raw), or,
+    // when the value is percent-encoded as a whole, decoded, masked and
+    // encoded again.
+    if (authorityStart(value) > 0) {
+      const inner = redactNested(value);
+      if (inner !== value) {
+        out.push(`${name}=${inner}`);
+        continue;
+      }
     }
     const decoded = safeDecode(value);
-    if (decoded !== value && authorityStart(decoded) > 0 && findUserinfo(decoded)) {
-      out.push(`${name}=${encodeURIComponent(redactAuthority(decoded))}`);
-      continue;
+    if (decoded !== value && authorityStart(decoded) > 0) {
+      const inner = redactNested(decoded);
+      if (inner !== decoded) {
+        out.push(`${name}=${encodeURIComponent(inner)}`);
+        continue;
+      }
     }
     out.push(pair);
   }
   return out.join('&');
+}
+
+/** A URL inside a parameter value: its userinfo and secret parameters, one level deep. */
+function redactNested(url: string): string {
+  const masked = redactAuthority(url);
+  const parts = findUserinfo(masked);
+  const q = masked.indexOf('?', parts ? parts.at + 1 : 0);
+  if (q === -1) return masked;
+  const hash = masked.indexOf('#', q);
+  const query = hash === -1 ? masked.slice(q + 1) : masked.slice(q + 1, hash);
+  const masks = query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq === -1 || eq === pair.length - 1) return pair;
+      return isSecretParam(safeDecode(pair.slice(0, eq))) ? `${pair.slice(0, eq)}=${MASK}` : pair;
+    })
+    .join('&');
+  return `${masked.slice(0, q + 1)}${masks}${hash === -1 ? '' : masked.slice(hash)}`;
 }
 
 /** Masks the userinfo only (no query handling): for nested URIs in parameters. */
@@ -250,7 +276,7 @@ export function redactUri(uri: string): string {
 }
 
 /** The secrets `uri` carries: its password or token, secret query values, userinfo in parameters. */
-export function secretsOf(uri: string): string[] {
+export function secretsOf(uri: string, nested = false): string[] {
   const found = new Set<string>();
   const add = (s: string): void => {
     if (s === '') return;
@@ -278,9 +304,10 @@ export function secretsOf(uri: string): string[] {
         add(value);
         continue;
       }
+      // A URL inside the value: its own secrets, one level deep.
+      if (nested) continue;
       for (const form of [value, safeDecode(value)]) {
-        const inner = authorityStart(form) > 0 ? findUserinfo(form) : undefined;
-        if (inner) add(form.slice(inner.colon === -1 ? inner.start : inner.colon + 1, inner.at));
+        if (authorityStart(form) > 0) for (const secret of secretsOf(form, true)) add(secret);
       }
     }
   }
