@@ -69,6 +69,7 @@ describe('pnpm bench --quick', () => {
       '## Local files',
       '## Redis',
       '## S3',
+      '## Azure Blob Storage',
       '## Reading: throughput and memory',
     ]) {
       expect(md).toMatch(new RegExp(`^${heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
