@@ -58,7 +58,7 @@ function messageOf(error: unknown): string {
  * raw forms. An entry `key=value` (an option such as `-o endpoint=…` or
  * `--flag=uri`) counts with its value too.
  */
-export function redactText(text: string, uris: readonly string[]): string {
+function redactText(text: string, uris: readonly string[]): string {
   let out = text;
   for (const arg of uris) {
     const eq = arg.indexOf('=');

@@ -39,7 +39,7 @@ export interface OpenResult {
 }
 
 /** Default bound of the write buffer: 8 MiB. */
-export const DEFAULT_MAX_BUFFER_BYTES: number = 8 * 1024 * 1024;
+const DEFAULT_MAX_BUFFER_BYTES: number = 8 * 1024 * 1024;
 
 type State = 'open' | 'closing' | 'closed';
 

@@ -276,7 +276,7 @@ export function redactUri(uri: string): string {
 }
 
 /** The secrets `uri` carries: its password or token, secret query values, userinfo in parameters. */
-export function secretsOf(uri: string, nested = false): string[] {
+function secretsOf(uri: string, nested = false): string[] {
   const found = new Set<string>();
   const add = (s: string): void => {
     if (s === '') return;

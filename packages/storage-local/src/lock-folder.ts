@@ -39,7 +39,7 @@ export function recordName(token: string): string {
 }
 
 /** The file name a taker renames a record to, claiming it. */
-export function claimName(token: string): string {
+function claimName(token: string): string {
   return `claimed-${token}.json`;
 }
 
@@ -207,7 +207,7 @@ export function removeOwnLockSync(lockPath: string, token: string): void {
  * empty lock): our entries, then the folder. Anything else in it makes
  * `rmdir` fail, so a folder that is not ours is never deleted recursively.
  */
-export async function removeLockFolder(path: string): Promise<void> {
+async function removeLockFolder(path: string): Promise<void> {
   for (const name of await readdir(path)) {
     if (isOurEntry(name)) await unlink(join(path, name)).catch(ignore(['ENOENT']));
   }
