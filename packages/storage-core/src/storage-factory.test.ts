@@ -119,6 +119,21 @@ describe('StorageFactory', () => {
     expect(err.message).toMatch(/Registered schemes: .*memory/);
   });
 
+  it('under Deno, says to add the package with deno add and import it', async () => {
+    const g = globalThis as { Deno?: unknown };
+    g.Deno = { version: { deno: '2.9.0' } };
+    try {
+      const e = (await StorageFactory.fromUri('s3://bucket/key').catch((x: unknown) => x)) as Error;
+      expect(BackendNotInstalledError.isInstance(e)).toBe(true);
+      expect(e.message).toContain('deno add npm:@yoink/storage-s3');
+      expect(e.message).toContain(
+        "import it once in your application (import '@yoink/storage-s3')",
+      );
+    } finally {
+      delete g.Deno;
+    }
+  });
+
   it('lists the schemes that are registered in the not-installed error', async () => {
     register('unit-listed', fake);
     const e = (await StorageFactory.fromUri('nopezz://x').catch((x: unknown) => x)) as Error;

@@ -135,8 +135,17 @@ const BUILTINS: ReadonlyMap<string, StorageFactoryFunction> = new Map([
 
 function installAdvice(scheme: string, official: string | undefined): string {
   const pkg = official ?? `yoink-storage-${scheme}`;
+  const alternative = official ? '' : ', or another package that declares the scheme';
+  // Deno keeps npm packages in its own cache, where they cannot be found by
+  // name at run time (unless "nodeModulesDir" is set): add and import it.
+  if (typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined') {
+    return (
+      `Add it (deno add npm:${pkg}${alternative}) and import it once in your application (import '${pkg}'): ` +
+      "under Deno, packages in Deno's cache cannot be loaded by name, and a bundled application must import it explicitly too."
+    );
+  }
   return (
-    `Install it (npm install ${pkg}${official ? '' : ', or another package that declares the scheme'}) ` +
+    `Install it (npm install ${pkg}${alternative}) ` +
     `and import it once in your application (import '${pkg}'): a bundled application must import it explicitly, ` +
     'since a bundle cannot load packages by name.'
   );
