@@ -160,10 +160,12 @@ describe('StorageFactory', () => {
   it('with auto-import turned off, says so and what to import', async () => {
     StorageFactory.configure({ autoImport: false });
     try {
-      const e = (await StorageFactory.fromUri('s3://bucket/key').catch((x: unknown) => x)) as Error;
+      const e = (await StorageFactory.fromUri('nopezz://bucket/key').catch(
+        (x: unknown) => x,
+      )) as Error;
       expect(BackendNotInstalledError.isInstance(e)).toBe(true);
       expect(e.message).toContain('auto-import is turned off');
-      expect(e.message).toContain("import '@yoink/storage-s3'");
+      expect(e.message).toContain("import 'yoink-storage-nopezz'");
       // Registered schemes keep working.
       await expect(StorageFactory.fromUri('memory://still-fine')).resolves.toBeInstanceOf(
         MemoryStorage,
