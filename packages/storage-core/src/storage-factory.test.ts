@@ -123,11 +123,13 @@ describe('StorageFactory', () => {
     const g = globalThis as { Deno?: unknown };
     g.Deno = { version: { deno: '2.9.0' } };
     try {
-      const e = (await StorageFactory.fromUri('s3://bucket/key').catch((x: unknown) => x)) as Error;
+      const e = (await StorageFactory.fromUri('nopezz://bucket/key').catch(
+        (x: unknown) => x,
+      )) as Error;
       expect(BackendNotInstalledError.isInstance(e)).toBe(true);
-      expect(e.message).toContain('deno add npm:@yoink/storage-s3');
+      expect(e.message).toContain('deno add npm:yoink-storage-nopezz');
       expect(e.message).toContain(
-        "import it once in your application (import '@yoink/storage-s3')",
+        "import it once in your application (import 'yoink-storage-nopezz')",
       );
     } finally {
       delete g.Deno;
