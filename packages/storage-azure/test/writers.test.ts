@@ -1,7 +1,7 @@
 import { ConcurrentWriterError } from '@yoink/storage-core';
 import { collectLines } from '@yoink/storage-testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { blobText, createContainer, storageAt, withLimits } from './helpers.js';
+import { blobText, createContainer, service, storageAt, withLimits } from './helpers.js';
 
 const CONTAINER = 'writers';
 let n = 0;
@@ -76,4 +76,34 @@ describe('two writers on one checkpoint', () => {
     await a.close();
     expect(await collectLines(a.read())).toEqual(['a1', 'a2', 'a3']);
   });
+});
+
+describe('two writers flushing identical bytes', () => {
+  // Both open the same checkpoint (an existing one, or an empty append blob
+  // left by a writer that crashed before its first append) and flush the
+  // same line at the same position. Only one of them may be told its line is
+  // persisted: the line is there once, and the other writer must learn that
+  // it is not alone.
+  for (const seed of ['seed\n', ''] as const) {
+    for (const first of ['a', 'b'] as const) {
+      it(`${seed === '' ? 'on an empty blob' : 'on an existing checkpoint'}, when ${first} flushes first, the other writer gets ConcurrentWriterError and keeps its data`, async () => {
+        const blob = name(`identical-${first}-${seed === '' ? 'empty' : 'seeded'}`);
+        const client = service.getContainerClient(CONTAINER).getAppendBlobClient(blob);
+        await client.create();
+        if (seed !== '') await client.appendBlock(seed, seed.length);
+        const a = storageAt(CONTAINER, blob);
+        const b = storageAt(CONTAINER, blob);
+        await a.write('same\n');
+        await b.write('same\n');
+        const [winner, loser] = first === 'a' ? [a, b] : [b, a];
+        await winner.flush();
+        const e = await loser.flush().catch((x: unknown) => x);
+        expect(ConcurrentWriterError.isInstance(e), String(e)).toBe(true);
+        expect(loser.bufferedBytes).toBe(5);
+        await winner.close();
+        await loser.close().catch(() => {});
+        expect(await blobText(CONTAINER, blob)).toBe(`${seed}same\n`);
+      });
+    }
+  }
 });
