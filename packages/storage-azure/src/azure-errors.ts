@@ -7,7 +7,12 @@ import {
 } from '@yoink/storage-core';
 
 /** The Blob service operations this backend calls, for messages. */
-export type AzureOperation = 'GetBlobProperties' | 'GetBlob' | 'PutBlob' | 'AppendBlock';
+export type AzureOperation =
+  | 'GetBlobProperties'
+  | 'GetBlob'
+  | 'PutBlob'
+  | 'SetBlobMetadata'
+  | 'AppendBlock';
 
 /** What an error message needs to know about the storage that failed. */
 export interface ErrorContext {
@@ -75,6 +80,15 @@ export function isBlobNotFound(e: unknown): boolean {
 /** `true` for a failed `x-ms-blob-condition-appendpos` (412 AppendPositionConditionNotMet). */
 export function isAppendPositionConflict(e: unknown): boolean {
   return errorCodeOf(e) === 'AppendPositionConditionNotMet';
+}
+
+/**
+ * `true` for a failed `If-Match` (412 ConditionNotMet): the blob's ETag is no
+ * longer the one this writer last saw. Azure reports it before a failed
+ * append position when both fail.
+ */
+export function isConditionNotMet(e: unknown): boolean {
+  return errorCodeOf(e) === 'ConditionNotMet';
 }
 
 /** `true` for a create with `If-None-Match: *` on a blob that exists (409 BlobAlreadyExists). */
