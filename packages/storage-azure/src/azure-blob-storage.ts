@@ -63,6 +63,17 @@ export interface AzureBlobStorageOptions extends BufferedStorageOptions {
    * exponential back-off from 4 s.
    */
   clientOptions?: StoragePipelineOptions;
+  /**
+   * How long one try of a request may wait for the service, in ms: for its
+   * answer (status and headers, the upload included), and, while reading,
+   * between two chunks of a download. A try that times out is retried by
+   * the SDK like a network error; past its tries the operation fails with
+   * `StorageUnavailableError` (a flush keeps its data). Default 30,000 (a
+   * 4 MiB block then needs about 1.1 Mbit/s; raise it on slower links).
+   * Same as `?requestTimeoutMs=`. Applies to the clients this storage
+   * creates, not to `options.client`.
+   */
+  requestTimeoutMs?: number;
 }
 
 const OPTIONS = defineOptions<AzureBlobStorageOptions>({
@@ -73,6 +84,7 @@ const OPTIONS = defineOptions<AzureBlobStorageOptions>({
   account: { type: 'string', uri: true },
   endpoint: { type: 'string', uri: true },
   clientOptions: { type: 'object' },
+  requestTimeoutMs: { type: 'number', min: 1, max: 2_147_483_647, integer: true, uri: true },
 });
 
 /**
@@ -142,6 +154,7 @@ export class AzureBlobStorage extends BufferedStorage {
       account: checked.account,
       endpoint: checked.endpoint,
       clientOptions: checked.clientOptions,
+      requestTimeoutMs: checked.requestTimeoutMs,
       env: process.env,
     });
     super(uri, checked);
