@@ -11,7 +11,7 @@ import { type FaultProxy, failNext, startFaultProxy } from './fault-proxy.js';
 import { azurite, blobText, createContainer } from './helpers.js';
 
 const run = promisify(execFile);
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const FIXTURE = fileURLToPath(new URL('./fixtures/retry-log.mjs', import.meta.url));
 const CONTAINER = 'debuglog';
 let proxy: FaultProxy;
@@ -51,8 +51,8 @@ it('NODE_DEBUG=yoink prints the SDK’s retries (what failed, which try), with t
   expect(stdout).toBe('done\n');
   const lines = stderr.split('\n');
   // PUT <the blob's URL, with the SAS's sig masked>, as sent on that try.
-  const append = `PUT ${escape(`${proxy.endpoint}/${CONTAINER}/${blob}`)}\\?[^ ]*comp=appendblock`;
-  const prefix = `^YOINK \\d+: ${escape(`azblob://${CONTAINER}/${blob}`)}: `;
+  const append = `PUT ${literal(`${proxy.endpoint}/${CONTAINER}/${blob}`)}\\?[^ ]*comp=appendblock`;
+  const prefix = `^YOINK \\d+: ${literal(`azblob://${CONTAINER}/${blob}`)}: `;
   const failed = new RegExp(`${prefix}${append} answered 503 ServerBusy \\(try 1\\)$`);
   const retried = new RegExp(`${prefix}retrying ${append} \\(try 2\\)$`);
   expect(
