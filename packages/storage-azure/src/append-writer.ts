@@ -282,6 +282,12 @@ export class AppendWriter {
     }
     this.#etag = this.#etagOf(claimed, 'SetBlobMetadata');
     this.#claimed = true;
+    debugLog(
+      '%s: claimed %s at %d bytes (writer token set, on the ETag seen when opening)',
+      this.#ctx.safeUri,
+      name,
+      this.#length,
+    );
   }
 
   /**

@@ -94,13 +94,18 @@ const OPTIONS = defineOptions<AzureBlobStorageOptions>({
  * once per flush.
  *
  * - Writes are buffered (core's {@link BufferedStorage}); a flush is
- *   AppendBlock requests of up to 4 MiB, each at the position this writer
- *   knows (`x-ms-blob-condition-appendpos`), so a flush never downloads the
+ *   AppendBlock requests of up to 4 MiB, each conditional on the ETag of
+ *   this writer's last change (`If-Match`) and on the position it knows
+ *   (`x-ms-blob-condition-appendpos`), so a flush never downloads the
  *   checkpoint.
- * - A retried append whose first attempt landed (a lost reply) is
- *   recognised by its bytes at that position, and lands once.
- * - Another writer's append makes ours fail its position condition:
+ * - Before its first append a writer claims the blob: metadata
+ *   `yoinkwriter=<random token>`, set with `If-Match` on the ETag it opened
+ *   on. A retried append whose first attempt landed (a lost reply) is
+ *   recognised by that token, the length and its bytes, and lands once;
+ *   bytes alone never decide.
+ * - Another writer's claim or append makes ours fail its conditions:
  *   `ConcurrentWriterError`, with nothing overwritten and the data kept.
+ * - No request hangs: each try gets `requestTimeoutMs` (default 30 s).
  * - `read()` streams the chain in ranged downloads of 8 MiB.
  *
  * Credentials: `options.client`, `options.connectionString`, `account` or
@@ -109,8 +114,8 @@ const OPTIONS = defineOptions<AzureBlobStorageOptions>({
  * @throws {InvalidUriError} for a URI that is not `azblob://<container>/<blob>`,
  *   a bad container name, an unknown query parameter or a SAS in the URI.
  * @throws {InvalidOptionError} for an unknown option (with "did you mean"), a
- *   bad value, contradicting options, a bad connection string, or no
- *   credentials at all.
+ *   bad value, contradicting options (`clientOptions` or `requestTimeoutMs`
+ *   with `client`), a bad connection string, or no credentials at all.
  *
  * @example
  * ```ts
