@@ -6,7 +6,7 @@ import { debugEnabled, debugLog, redactUri } from '@yoink/storage-core';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** The error code of a try that timed out; the SDK's retry policy retries it like a network error. */
-export const REQUEST_TIMEOUT_CODE = 'ETIMEDOUT';
+const REQUEST_TIMEOUT_CODE = 'ETIMEDOUT';
 
 /** The part of an abort signal the SDK's requests carry (`AbortSignalLike`). */
 interface AbortSignalLike {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
  * `x-ms-meta-yoinkwriter`). Azure metadata names are C# identifiers and
  * case-insensitive, so it is one lower-case word.
  */
-export const WRITER_METADATA_KEY = 'yoinkwriter';
+const WRITER_METADATA_KEY = 'yoinkwriter';
 
 /** A new random writer token: one per storage instance. */
 export function newWriterToken(): string {
