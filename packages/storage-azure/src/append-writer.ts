@@ -1,38 +1,51 @@
 import type { AppendBlobClient, BlobGetPropertiesResponse } from '@azure/storage-blob';
-import { debugLog, type OpenResult } from '@yoink/storage-core';
+import { debugLog, type OpenResult, StorageError } from '@yoink/storage-core';
 import {
   azureError,
   concurrentWriter,
   isAppendPositionConflict,
   isBlobAlreadyExists,
   isBlobNotFound,
+  isConditionNotMet,
   notAppendBlob,
 } from './azure-errors.js';
 import { chainBlobName, findLast } from './blob-chain.js';
 import { blobProperties, type ChainContext } from './chain-context.js';
 import { readRange } from './chain-reader.js';
+import { newWriterToken, withWriterToken, writerTokenOf } from './writer-token.js';
 
 /**
  * Appends a writer's flushes to the checkpoint's chain of append blobs,
  * exactly once:
  *
- * - every AppendBlock carries `appendPosition` = the length this writer
- *   knows, so the service refuses (412) an append at a stale position: a
- *   second writer's, or the retry of our own append whose reply was lost;
- * - a 412 is our own append when the blob's new bytes at that position are
- *   exactly the bytes we were appending (read back, at most one flush); then
- *   it is success, otherwise `ConcurrentWriterError`;
+ * - the writer has a random token; before its first append it claims the
+ *   blob by setting the metadata `yoinkwriter=<token>` with `If-Match` = the
+ *   ETag it saw when it opened the checkpoint (a blob it creates carries the
+ *   token from the start: `If-None-Match: *`);
+ * - every AppendBlock carries `If-Match` = the ETag of this writer's last
+ *   change and `appendPosition` = the length this writer knows, so the
+ *   service refuses (412) an append after any other change: a second
+ *   writer's claim or append, or the retry of our own append whose reply
+ *   was lost;
+ * - a 412 is our own append only when the blob still carries our token (no
+ *   other writer claimed it since), it grew by at most the bytes we are
+ *   appending, and those bytes are ours (read back, at most one flush); then
+ *   it is success, otherwise `ConcurrentWriterError`. Content alone never
+ *   decides: another writer's byte-identical append is refused;
  * - a flush larger than a block is split into blocks; when one block fails,
  *   the blocks before it are remembered as persisted, so the retried flush
  *   does not append them again;
  * - a blob holding `maxBlocks` blocks is full: the next block goes to the
- *   next blob of the chain, created with `If-None-Match: *`.
+ *   next blob of the chain, created with `If-None-Match: *` and the token.
  *
  * No flush downloads the checkpoint: opening costs O(log n) property reads
- * and a 1-byte ranged read, and a flush costs one request per 4 MiB block.
+ * and a 1-byte ranged read, the first flush one SetBlobMetadata (the claim),
+ * and a flush one request per 4 MiB block.
  */
 export class AppendWriter {
   readonly #ctx: ChainContext;
+  /** This writer's token, in the metadata of every blob it appends to. */
+  readonly #token: string = newWriterToken();
   /** The chain blob appended to. */
   #index = 0;
   /** Whether blob #index exists (created by us or found at open). */
@@ -41,6 +54,12 @@ export class AppendWriter {
   #length = 0;
   /** Its committed block count as this writer knows it. */
   #blocks = 0;
+  /** Its ETag after the last change this writer saw or made: every change is conditional on it. */
+  #etag: string | undefined;
+  /** Its metadata when opened (kept when the claim adds the token). */
+  #metadata: Record<string, string> | undefined;
+  /** Whether blob #index carries this writer's token (claimed or created by it). */
+  #claimed = false;
   /** Bytes at the start of the next flush's data already appended (a flush that failed part-way). */
   #skip = 0;
 
@@ -48,8 +67,12 @@ export class AppendWriter {
     this.#ctx = ctx;
   }
 
+  #name(index: number = this.#index): string {
+    return chainBlobName(this.#ctx.blob, index);
+  }
+
   #client(index: number): AppendBlobClient {
-    return this.#ctx.container.getAppendBlobClient(chainBlobName(this.#ctx.blob, index));
+    return this.#ctx.container.getAppendBlobClient(this.#name(index));
   }
 
   #properties(index: number): Promise<BlobGetPropertiesResponse | undefined> {
@@ -58,13 +81,35 @@ export class AppendWriter {
 
   #checkType(index: number, props: BlobGetPropertiesResponse): void {
     if (props.blobType !== 'AppendBlob') {
-      throw notAppendBlob(this.#ctx.errors, chainBlobName(this.#ctx.blob, index), props.blobType);
+      throw notAppendBlob(this.#ctx.errors, this.#name(index), props.blobType);
     }
   }
 
+  /** The ETag of an answer: every later change is conditional on it, so it must be there. */
+  #etagOf(answer: { etag?: string }, op: string): string {
+    if (answer.etag === undefined || answer.etag === '') {
+      throw new StorageError(
+        `Azure answered ${op} on ${this.#ctx.errors.uri} without an ETag, so this writer cannot make its next append conditional on it; the service or a proxy in between drops the ETag header.`,
+        { uri: this.#ctx.errors.uri },
+      );
+    }
+    return answer.etag;
+  }
+
+  /** Makes blob `index` the one appended to, in the state `props` (or a create's answer) describes. */
+  #adopt(index: number, length: number, blocks: number, etag: string, claimed: boolean): void {
+    this.#index = index;
+    this.#exists = true;
+    this.#length = length;
+    this.#blocks = blocks;
+    this.#etag = etag;
+    this.#claimed = claimed;
+  }
+
   /**
-   * Finds the chain's last blob, its length and block count, and whether the
-   * checkpoint ends in a torn line (a 1-byte ranged read of its last byte).
+   * Finds the chain's last blob, its length, block count and ETag, and
+   * whether the checkpoint ends in a torn line (a 1-byte ranged read of its
+   * last byte). Reads only: the claim waits for the first flush.
    */
   async open(): Promise<OpenResult> {
     const last = await findLast((i) => this.#properties(i));
@@ -73,18 +118,24 @@ export class AppendWriter {
       this.#exists = false;
       this.#length = 0;
       this.#blocks = 0;
+      this.#etag = undefined;
+      this.#claimed = false;
       debugLog('%s: no blob yet; the first flush creates it', this.#ctx.safeUri);
       return { tornTail: false };
     }
     this.#checkType(last.index, last.value);
-    this.#index = last.index;
-    this.#exists = true;
-    this.#length = last.value.contentLength ?? 0;
-    this.#blocks = last.value.blobCommittedBlockCount ?? 0;
+    this.#adopt(
+      last.index,
+      last.value.contentLength ?? 0,
+      last.value.blobCommittedBlockCount ?? 0,
+      this.#etagOf(last.value, 'GetBlobProperties'),
+      false,
+    );
+    this.#metadata = last.value.metadata;
     debugLog(
       '%s: appending to %s at %d bytes, %d blocks',
       this.#ctx.safeUri,
-      chainBlobName(this.#ctx.blob, this.#index),
+      this.#name(),
       this.#length,
       this.#blocks,
     );
@@ -118,11 +169,13 @@ export class AppendWriter {
         debugLog(
           '%s: %s holds %d blocks; rolling over to %s',
           this.#ctx.safeUri,
-          chainBlobName(this.#ctx.blob, this.#index),
+          this.#name(),
           this.#blocks,
-          chainBlobName(this.#ctx.blob, this.#index + 1),
+          this.#name(this.#index + 1),
         );
         await this.#create(this.#index + 1);
+      } else if (!this.#claimed) {
+        await this.#claim();
       }
       const rest = bytes.subarray(offset);
       offset += await this.#append(rest.subarray(0, blockBytes), rest);
@@ -131,96 +184,186 @@ export class AppendWriter {
     this.#skip = 0;
   }
 
-  /** Creates chain blob `index` with `If-None-Match: *` and makes it the one appended to. */
+  /**
+   * Creates chain blob `index` with `If-None-Match: *`, carrying this
+   * writer's token, and makes it the one appended to.
+   */
   async #create(index: number): Promise<void> {
-    const name = chainBlobName(this.#ctx.blob, index);
+    const name = this.#name(index);
+    let created: { etag?: string };
     try {
-      await this.#client(index).create({ conditions: { ifNoneMatch: '*' } });
+      created = await this.#client(index).create({
+        conditions: { ifNoneMatch: '*' },
+        metadata: withWriterToken(undefined, this.#token),
+      });
     } catch (e) {
       if (!isBlobAlreadyExists(e)) throw azureError('PutBlob', this.#ctx.errors, e);
-      // Our own create whose reply was lost, or another writer's. An empty
-      // append blob holds no data, so it can be used: the append position
-      // decides whose data lands. One with data is another writer's.
+      // Our own create whose reply was lost (the SDK retried it), or another
+      // writer's: the token tells, never the content.
       const props = await this.#properties(index);
       if (props === undefined) {
         throw concurrentWriter(this.#ctx.errors, `${name} was created and deleted meanwhile`, e);
       }
       this.#checkType(index, props);
-      if ((props.contentLength ?? 0) > 0) {
+      if (writerTokenOf(props.metadata) !== this.#token) {
+        const length = props.contentLength ?? 0;
         throw concurrentWriter(
           this.#ctx.errors,
-          `${name} was created and written (${props.contentLength} bytes) by another writer since this one opened the checkpoint`,
+          `${name} was created by another writer since this one opened the checkpoint${length > 0 ? ` (it holds ${length} bytes)` : ''}`,
           e,
         );
       }
-      debugLog('%s: %s already exists, empty: appending to it', this.#ctx.safeUri, name);
+      debugLog(
+        '%s: %s already exists with this writer’s token: our own create, whose reply was lost',
+        this.#ctx.safeUri,
+        name,
+      );
+      this.#adopt(
+        index,
+        props.contentLength ?? 0,
+        props.blobCommittedBlockCount ?? 0,
+        this.#etagOf(props, 'GetBlobProperties'),
+        true,
+      );
+      return;
     }
-    this.#index = index;
-    this.#exists = true;
-    this.#length = 0;
-    this.#blocks = 0;
+    this.#adopt(index, 0, 0, this.#etagOf(created, 'PutBlob'), true);
   }
 
   /**
-   * Appends `block` at the known position. Returns how many bytes of `rest`
-   * (which starts with `block`) are now persisted: `block.length`, or, when
-   * a 412 turns out to be our own earlier append, what that append wrote.
+   * Claims blob #index for this writer: sets its metadata token with
+   * `If-Match` = the ETag seen when opening, so the claim succeeds only if
+   * nothing changed the blob since. From then on another writer's claim or
+   * append changes the ETag, and ours are refused.
    */
-  async #append(block: Buffer, rest: Buffer): Promise<number> {
-    const position = this.#length;
+  async #claim(): Promise<void> {
+    const name = this.#name();
+    const etag = this.#etag;
+    let claimed: { etag?: string };
     try {
-      const r = await this.#client(this.#index).appendBlock(block, block.length, {
-        conditions: { appendPosition: position },
-      });
-      this.#length = position + block.length;
-      this.#blocks = r.blobCommittedBlockCount ?? this.#blocks + 1;
-      return block.length;
+      claimed = await this.#client(this.#index).setMetadata(
+        withWriterToken(this.#metadata, this.#token),
+        { conditions: { ifMatch: etag } },
+      );
     } catch (e) {
       if (isBlobNotFound(e)) {
         throw concurrentWriter(
           this.#ctx.errors,
-          `${chainBlobName(this.#ctx.blob, this.#index)} was deleted while this writer was appending to it`,
+          `${name} was deleted since this writer opened it`,
           e,
         );
       }
-      if (!isAppendPositionConflict(e)) throw azureError('AppendBlock', this.#ctx.errors, e);
-      const own = await this.#ownAppend(position, rest);
-      if (own > 0) return own;
-      throw concurrentWriter(
-        this.#ctx.errors,
-        `${chainBlobName(this.#ctx.blob, this.#index)} no longer ends at byte ${position}, where this writer appends (AppendPositionConditionNotMet), and the bytes there are not this writer's`,
-        e,
+      if (!isConditionNotMet(e)) throw azureError('SetBlobMetadata', this.#ctx.errors, e);
+      const props = await this.#properties(this.#index);
+      if (props === undefined) {
+        throw concurrentWriter(
+          this.#ctx.errors,
+          `${name} was deleted since this writer opened it`,
+          e,
+        );
+      }
+      const length = props.contentLength ?? 0;
+      if (writerTokenOf(props.metadata) !== this.#token || length !== this.#length) {
+        throw concurrentWriter(
+          this.#ctx.errors,
+          `${name} changed since this writer opened it at ${this.#length} bytes (it is now ${length} bytes long, its ETag is not the one this writer saw, and ${writerTokenOf(props.metadata) === undefined ? 'it carries no writer token' : 'it carries another writer’s token'})`,
+          e,
+        );
+      }
+      // Our own claim landed and its reply was lost (the SDK's retry was refused).
+      debugLog(
+        '%s: %s already carries this writer’s token: our own claim, whose reply was lost',
+        this.#ctx.safeUri,
+        name,
       );
+      this.#etag = this.#etagOf(props, 'GetBlobProperties');
+      this.#claimed = true;
+      return;
     }
+    this.#etag = this.#etagOf(claimed, 'SetBlobMetadata');
+    this.#claimed = true;
+    debugLog(
+      '%s: claimed %s at %d bytes (writer token set, on the ETag seen when opening)',
+      this.#ctx.safeUri,
+      name,
+      this.#length,
+    );
   }
 
   /**
-   * After a 412: if the blob grew past `position` and the bytes there are
-   * exactly the first bytes we are appending, an earlier attempt of ours
-   * landed (its reply was lost and the SDK, or the next flush, retried it).
-   * Those bytes are then in the checkpoint once, in order: returns how many
-   * and moves the position past them. Otherwise returns 0.
-   *
-   * Only bytes are compared, and that is enough here: whoever wrote them,
-   * the checkpoint holds exactly our bytes at exactly our position, once.
-   * Anything after them is another writer's, and the next append (at a
-   * position that is then stale) is refused.
+   * Appends `block` at the known position, conditional on the known ETag.
+   * Returns how many bytes of `rest` (which starts with `block`) are now
+   * persisted: `block.length`, or, when a 412 turns out to be our own
+   * earlier append, what that append wrote.
    */
-  async #ownAppend(position: number, rest: Buffer): Promise<number> {
+  async #append(block: Buffer, rest: Buffer): Promise<number> {
+    const position = this.#length;
+    let appended: { etag?: string; blobCommittedBlockCount?: number };
+    try {
+      appended = await this.#client(this.#index).appendBlock(block, block.length, {
+        conditions: { appendPosition: position, ifMatch: this.#etag },
+      });
+    } catch (e) {
+      if (isBlobNotFound(e)) {
+        throw concurrentWriter(
+          this.#ctx.errors,
+          `${this.#name()} was deleted while this writer was appending to it`,
+          e,
+        );
+      }
+      if (!isAppendPositionConflict(e) && !isConditionNotMet(e)) {
+        throw azureError('AppendBlock', this.#ctx.errors, e);
+      }
+      const own = await this.#ownAppend(position, rest);
+      if (typeof own === 'number') return own;
+      throw concurrentWriter(
+        this.#ctx.errors,
+        `${this.#name()} changed under this writer, which appends at byte ${position}: ${own}`,
+        e,
+      );
+    }
+    this.#etag = this.#etagOf(appended, 'AppendBlock');
+    this.#length = position + block.length;
+    this.#blocks = appended.blobCommittedBlockCount ?? this.#blocks + 1;
+    return block.length;
+  }
+
+  /**
+   * After a 412: an earlier attempt of ours landed (its reply was lost and
+   * the SDK, or the next flush, retried it) only if the blob still carries
+   * this writer's token (no other writer claimed it since: a claim replaces
+   * the token), it grew past `position` by at most `rest.length` bytes, and
+   * those bytes are the first bytes of `rest`. Then they are in the
+   * checkpoint once, in order: returns how many, and moves the position and
+   * ETag past them. Otherwise returns why not, for the error.
+   */
+  async #ownAppend(position: number, rest: Buffer): Promise<number | string> {
     const props = await this.#properties(this.#index);
-    const grown = (props?.contentLength ?? 0) - position;
-    if (props === undefined || grown <= 0) return 0;
-    const n = Math.min(grown, rest.length);
-    const there = await readRange(this.#ctx, this.#index, position, n);
-    if (there.length !== n || !there.equals(rest.subarray(0, n))) return 0;
+    if (props === undefined) return 'the blob was deleted';
+    const token = writerTokenOf(props.metadata);
+    if (token !== this.#token) {
+      return token === undefined
+        ? 'its writer token was removed'
+        : 'another writer has claimed it (its metadata carries another writer’s token)';
+    }
+    const length = props.contentLength ?? 0;
+    const grown = length - position;
+    if (grown <= 0 || grown > rest.length) {
+      return `it is ${length} bytes long, where this writer's own append would have made it ${position + 1} to ${position + rest.length}`;
+    }
+    const there = await readRange(this.#ctx, this.#index, position, grown);
+    if (!there.equals(rest.subarray(0, grown))) {
+      return `the ${grown} bytes after byte ${position} are not the ones this writer appended`;
+    }
     debugLog(
-      '%s: append at %d was refused (412) but its %d bytes are already there: our own append whose reply was lost, not a second writer',
+      '%s: append at %d was refused (412) but the blob carries this writer’s token and its %d bytes: our own append, whose reply was lost',
       this.#ctx.safeUri,
       position,
-      n,
+      grown,
     );
-    this.#length = position + n;
+    this.#etag = this.#etagOf(props, 'GetBlobProperties');
+    this.#length = length;
     this.#blocks = props.blobCommittedBlockCount ?? this.#blocks + 1;
-    return n;
+    return grown;
   }
 }

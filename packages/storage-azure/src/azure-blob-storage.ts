@@ -63,6 +63,17 @@ export interface AzureBlobStorageOptions extends BufferedStorageOptions {
    * exponential back-off from 4 s.
    */
   clientOptions?: StoragePipelineOptions;
+  /**
+   * How long one try of a request may wait for the service, in ms: for its
+   * answer (status and headers, the upload included), and, while reading,
+   * between two chunks of a download. A try that times out is retried by
+   * the SDK like a network error; past its tries the operation fails with
+   * `StorageUnavailableError` (a flush keeps its data). Default 30,000 (a
+   * 4 MiB block then needs about 1.1 Mbit/s; raise it on slower links).
+   * Same as `?requestTimeoutMs=`. Applies to the clients this storage
+   * creates, not to `options.client`.
+   */
+  requestTimeoutMs?: number;
 }
 
 const OPTIONS = defineOptions<AzureBlobStorageOptions>({
@@ -73,6 +84,7 @@ const OPTIONS = defineOptions<AzureBlobStorageOptions>({
   account: { type: 'string', uri: true },
   endpoint: { type: 'string', uri: true },
   clientOptions: { type: 'object' },
+  requestTimeoutMs: { type: 'number', min: 1, max: 2_147_483_647, integer: true, uri: true },
 });
 
 /**
@@ -82,13 +94,18 @@ const OPTIONS = defineOptions<AzureBlobStorageOptions>({
  * once per flush.
  *
  * - Writes are buffered (core's {@link BufferedStorage}); a flush is
- *   AppendBlock requests of up to 4 MiB, each at the position this writer
- *   knows (`x-ms-blob-condition-appendpos`), so a flush never downloads the
+ *   AppendBlock requests of up to 4 MiB, each conditional on the ETag of
+ *   this writer's last change (`If-Match`) and on the position it knows
+ *   (`x-ms-blob-condition-appendpos`), so a flush never downloads the
  *   checkpoint.
- * - A retried append whose first attempt landed (a lost reply) is
- *   recognised by its bytes at that position, and lands once.
- * - Another writer's append makes ours fail its position condition:
+ * - Before its first append a writer claims the blob: metadata
+ *   `yoinkwriter=<random token>`, set with `If-Match` on the ETag it opened
+ *   on. A retried append whose first attempt landed (a lost reply) is
+ *   recognised by that token, the length and its bytes, and lands once;
+ *   bytes alone never decide.
+ * - Another writer's claim or append makes ours fail its conditions:
  *   `ConcurrentWriterError`, with nothing overwritten and the data kept.
+ * - No request hangs: each try gets `requestTimeoutMs` (default 30 s).
  * - `read()` streams the chain in ranged downloads of 8 MiB.
  *
  * Credentials: `options.client`, `options.connectionString`, `account` or
@@ -97,8 +114,8 @@ const OPTIONS = defineOptions<AzureBlobStorageOptions>({
  * @throws {InvalidUriError} for a URI that is not `azblob://<container>/<blob>`,
  *   a bad container name, an unknown query parameter or a SAS in the URI.
  * @throws {InvalidOptionError} for an unknown option (with "did you mean"), a
- *   bad value, contradicting options, a bad connection string, or no
- *   credentials at all.
+ *   bad value, contradicting options (`clientOptions` or `requestTimeoutMs`
+ *   with `client`), a bad connection string, or no credentials at all.
  *
  * @example
  * ```ts
@@ -142,6 +159,7 @@ export class AzureBlobStorage extends BufferedStorage {
       account: checked.account,
       endpoint: checked.endpoint,
       clientOptions: checked.clientOptions,
+      requestTimeoutMs: checked.requestTimeoutMs,
       env: process.env,
     });
     super(uri, checked);

@@ -7,7 +7,12 @@ import {
 } from '@yoink/storage-core';
 
 /** The Blob service operations this backend calls, for messages. */
-export type AzureOperation = 'GetBlobProperties' | 'GetBlob' | 'PutBlob' | 'AppendBlock';
+export type AzureOperation =
+  | 'GetBlobProperties'
+  | 'GetBlob'
+  | 'PutBlob'
+  | 'SetBlobMetadata'
+  | 'AppendBlock';
 
 /** What an error message needs to know about the storage that failed. */
 export interface ErrorContext {
@@ -77,6 +82,15 @@ export function isAppendPositionConflict(e: unknown): boolean {
   return errorCodeOf(e) === 'AppendPositionConditionNotMet';
 }
 
+/**
+ * `true` for a failed `If-Match` (412 ConditionNotMet): the blob's ETag is no
+ * longer the one this writer last saw. Azure reports it before a failed
+ * append position when both fail.
+ */
+export function isConditionNotMet(e: unknown): boolean {
+  return errorCodeOf(e) === 'ConditionNotMet';
+}
+
 /** `true` for a create with `If-None-Match: *` on a blob that exists (409 BlobAlreadyExists). */
 export function isBlobAlreadyExists(e: unknown): boolean {
   return errorCodeOf(e) === 'BlobAlreadyExists';
@@ -85,11 +99,6 @@ export function isBlobAlreadyExists(e: unknown): boolean {
 /** `true` for a range past the end (Azure answers 416 InvalidRange; Azurite 206 with 0 bytes). */
 export function isInvalidRange(e: unknown): boolean {
   return statusOf(e) === 416 || errorCodeOf(e) === 'InvalidRange';
-}
-
-/** `true` when the caller's abort signal stopped the request. */
-export function isAbort(e: unknown): boolean {
-  return shape(e).name === 'AbortError';
 }
 
 function mask(text: string, secrets: readonly string[]): string {
@@ -209,9 +218,10 @@ export function azureError(op: AzureOperation, ctx: ErrorContext, e: unknown): S
     status === 500 ||
     status === 503
   ) {
+    const reading = op === 'GetBlob' || op === 'GetBlobProperties';
     return new StorageUnavailableError(
       text(
-        `Azure Blob Storage did not complete ${op} on {uri} (${describeFailure(e)}: ${firstLine(e)}) within the SDK's retries. Nothing is lost: the data of a failed flush is kept, and a later flush() retries it.`,
+        `Azure Blob Storage did not complete ${op} on {uri} (${describeFailure(e)}: ${firstLine(e)}) within the SDK's retries. ${reading ? 'It changes nothing, so trying again later is safe (a flush that needed it keeps its data).' : 'Nothing is lost: the data of a failed flush is kept, and a later flush() retries it.'}`,
       ),
       options,
     );
@@ -227,6 +237,35 @@ export function azureError(op: AzureOperation, ctx: ErrorContext, e: unknown): S
   return new StorageError(
     text(`Azure answered ${describeFailure(e)} to ${op} on {uri}: ${firstLine(e)}`),
     options,
+  );
+}
+
+/**
+ * A download's body that stopped before its end without an HTTP answer
+ * saying why: the connection was reset or closed (the SDK reports an
+ * `AbortError` the caller did not ask for), or a truncated body the SDK
+ * could not resume. That is the network, not the checkpoint: a
+ * {@link StorageUnavailableError}. An error with an HTTP status or a
+ * network code goes through {@link azureError}. (The caller rethrows the
+ * error of its own abort signal before calling this.)
+ */
+export function downloadBrokeOff(
+  ctx: ErrorContext,
+  name: string,
+  offset: number,
+  e: unknown,
+): StorageError {
+  const s = shape(e);
+  if (s.statusCode !== undefined || (s.code !== undefined && s.name !== 'AbortError')) {
+    return azureError('GetBlob', ctx, e);
+  }
+  scrubCause(e, ctx.secrets);
+  return new StorageUnavailableError(
+    mask(
+      `The download of ${name} of ${ctx.uri} broke off at byte ${offset} (${firstLine(e)}): the connection was lost. The checkpoint is not affected: read it again.`,
+      ctx.secrets,
+    ),
+    { uri: ctx.uri, cause: e },
   );
 }
 

@@ -1,7 +1,7 @@
 import {
   azureError,
   deletedWhileReading,
-  isAbort,
+  downloadBrokeOff,
   isBlobNotFound,
   isInvalidRange,
 } from './azure-errors.js';
@@ -26,16 +26,25 @@ export async function readRange(
   offset: number,
   count: number,
 ): Promise<Buffer> {
-  const client = ctx.container.getBlobClient(chainBlobName(ctx.blob, index));
+  const name = chainBlobName(ctx.blob, index);
+  let body: NodeJS.ReadableStream | undefined;
   try {
-    const res = await client.download(offset, count);
-    const parts: Buffer[] = [];
-    for await (const chunk of res.readableStreamBody ?? []) parts.push(chunk as Buffer);
-    return Buffer.concat(parts);
+    body = (await ctx.container.getBlobClient(name).download(offset, count)).readableStreamBody;
   } catch (e) {
     if (isInvalidRange(e)) return Buffer.alloc(0);
     throw azureError('GetBlob', ctx.errors, e);
   }
+  const parts: Buffer[] = [];
+  let got = 0;
+  try {
+    for await (const chunk of body ?? []) {
+      parts.push(chunk as Buffer);
+      got += (chunk as Buffer).length;
+    }
+  } catch (e) {
+    throw downloadBrokeOff(ctx.errors, name, offset + got, e);
+  }
+  return Buffer.concat(parts);
 }
 
 /**
@@ -65,7 +74,7 @@ async function* readBlob(
       body = res.readableStreamBody;
       total = totalOf(res.contentRange);
     } catch (e) {
-      if (isAbort(e)) throw e;
+      if (signal?.aborted) throw e;
       if (isInvalidRange(e)) return offset;
       if (isBlobNotFound(e)) {
         if (offset === 0) return undefined;
@@ -80,8 +89,10 @@ async function* readBlob(
         yield chunk as Buffer;
       }
     } catch (e) {
-      if (isAbort(e) || signal?.aborted) throw e;
-      throw azureError('GetBlob', ctx.errors, e);
+      // The caller's abort as is; a connection lost mid-body (which the SDK
+      // also reports as an AbortError) is StorageUnavailableError.
+      if (signal?.aborted) throw e;
+      throw downloadBrokeOff(ctx.errors, chainBlobName(ctx.blob, index), offset + got, e);
     }
     offset += got;
     if (got === 0 || (total !== undefined && offset >= total)) return offset;

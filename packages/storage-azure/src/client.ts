@@ -7,6 +7,12 @@ import {
   type StorageSharedKeyCredential,
 } from '@azure/storage-blob';
 import { InvalidOptionError, redactUri } from '@yoink/storage-core';
+import {
+  type AdditionalPolicy,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  requestTimeoutPolicy,
+  retryLogPolicy,
+} from './request-policies.js';
 
 /** The environment variable read when nothing else names an account. */
 const CONNECTION_STRING_ENV = 'AZURE_STORAGE_CONNECTION_STRING';
@@ -22,6 +28,8 @@ export interface ConnectionSettings {
   account?: string | undefined;
   endpoint?: string | undefined;
   clientOptions?: StoragePipelineOptions | undefined;
+  /** Per-try timeout of the clients we create (default {@link DEFAULT_REQUEST_TIMEOUT_MS}). */
+  requestTimeoutMs?: number | undefined;
   /** `process.env` (a parameter, for tests). */
   env: NodeJS.ProcessEnv;
 }
@@ -114,6 +122,48 @@ function checkEndpoint(uri: string, endpoint: string): void {
   }
 }
 
+/** Client options with the core pipeline's `additionalPolicies` (which `StoragePipelineOptions` does not declare). */
+type OptionsWithPolicies = StoragePipelineOptions & { additionalPolicies?: AdditionalPolicy[] };
+
+/**
+ * The options of a client we create: the user's `clientOptions`, plus two
+ * policies run once per try (`perRetry`): the per-try timeout and the retry
+ * log of `NODE_DEBUG=yoink`. A new object, which {@link addedOnce} edits.
+ */
+function pipelineOptions(s: ConnectionSettings): OptionsWithPolicies {
+  const given: OptionsWithPolicies = s.clientOptions ?? {};
+  const ours: AdditionalPolicy[] = [
+    { policy: retryLogPolicy(redactUri(s.uri)), position: 'perRetry' },
+    {
+      policy: requestTimeoutPolicy(s.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+      position: 'perRetry',
+    },
+  ];
+  return { ...given, additionalPolicies: [...(given.additionalPolicies ?? []), ...ours] };
+}
+
+/**
+ * Creates a service client with `options`, policies included, once.
+ *
+ * `@azure/storage-blob` keeps the `options` object in the client's pipeline
+ * and adds its `additionalPolicies` to the HTTP pipeline it shares between
+ * the service client and every container and blob client made from it, once
+ * per client: the second client would fail with "Duplicate policy names not
+ * allowed in pipeline". Once the service client has added them, they are
+ * taken out of `options`, so the clients made from it use the shared
+ * pipeline as it is, policies included. (Every test of this package makes
+ * blob clients from the service client, so a change of that behaviour fails
+ * loudly.)
+ */
+function addedOnce(
+  create: (options: OptionsWithPolicies) => BlobServiceClient,
+  options: OptionsWithPolicies,
+): BlobServiceClient {
+  const service = create(options);
+  delete options.additionalPolicies;
+  return service;
+}
+
 function fromConnectionString(
   s: ConnectionSettings,
   cs: string,
@@ -123,7 +173,10 @@ function fromConnectionString(
   const secrets = connectionStringSecrets(cs);
   let service: BlobServiceClient;
   try {
-    service = BlobServiceClient.fromConnectionString(cs, s.clientOptions);
+    service = addedOnce(
+      (options) => BlobServiceClient.fromConnectionString(cs, options),
+      pipelineOptions(s),
+    );
   } catch {
     // The SDK's error may quote the string (a TypeError's `input`): leave it out.
     throw new InvalidOptionError(
@@ -161,6 +214,7 @@ export function connect(s: ConnectionSettings): Connection {
       ['account', s.account],
       ['endpoint', s.endpoint],
       ['clientOptions', s.clientOptions],
+      ['requestTimeoutMs', s.requestTimeoutMs],
     ]);
     if (conflicting.length > 0) {
       throw new InvalidOptionError(
@@ -235,7 +289,10 @@ export function connect(s: ConnectionSettings): Connection {
         { uri: s.uri },
       );
     }
-    const service = new BlobServiceClient(endpoint, s.credential, s.clientOptions);
+    const service = addedOnce(
+      (options) => new BlobServiceClient(endpoint, s.credential, options),
+      pipelineOptions(s),
+    );
     return {
       container: service.getContainerClient(s.container),
       injected: false,

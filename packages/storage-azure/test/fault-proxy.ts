@@ -17,8 +17,8 @@ export interface SeenRequest {
   method: string;
   /** Path and query. */
   url: string;
-  /** `appendblock`, `create`, `properties`, `download` or `other`. */
-  kind: 'appendblock' | 'create' | 'properties' | 'download' | 'other';
+  /** `appendblock`, `create`, `metadata` (SetBlobMetadata: a writer's claim), `properties`, `download` or `other`. */
+  kind: 'appendblock' | 'create' | 'metadata' | 'properties' | 'download' | 'other';
   /** Request body bytes. */
   bytesUp: number;
   /** Response body bytes relayed to the client. */
@@ -40,6 +40,7 @@ function kindOf(req: IncomingMessage): SeenRequest['kind'] {
   const url = req.url ?? '';
   if (req.method === 'PUT' && /[?&]comp=appendblock/.test(url)) return 'appendblock';
   if (req.method === 'PUT' && req.headers['x-ms-blob-type'] === 'AppendBlob') return 'create';
+  if (req.method === 'PUT' && /[?&]comp=metadata/.test(url)) return 'metadata';
   if (req.method === 'HEAD') return 'properties';
   if (req.method === 'GET' && !/[?&]comp=/.test(url)) return 'download';
   return 'other';

@@ -73,6 +73,44 @@ describe('lost replies', () => {
     expect(await blobText(CONTAINER, blob)).toBe('a\nb\nc\n');
   });
 
+  it('a claim (SetBlobMetadata) whose reply was lost is retried by the SDK, refused with 412, recognised by the writer token, and the flush lands once', async () => {
+    const blob = name('lost-claim');
+    const seed = storageAt(CONTAINER, blob);
+    await seed.write('seed\n');
+    await seed.close();
+    const s = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
+    await s.write('a\n');
+    failNext(proxy, 'metadata', 'lose-reply');
+    await s.flush();
+    expect(count('metadata')).toBe(2);
+    await s.write('b\n');
+    await s.close();
+    expect(await blobText(CONTAINER, blob)).toBe('seed\na\nb\n');
+  });
+
+  it('a claim whose reply was lost past the SDK’s retries fails the flush (data kept); the next flush finds the claim made and appends once', async () => {
+    const blob = name('lost-claim-busy');
+    const seed = storageAt(CONTAINER, blob);
+    await seed.write('seed\n');
+    await seed.close();
+    const s = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
+    await s.write('a\n');
+    let claims = 0;
+    proxy.decide = (_req, kind) => {
+      if (kind !== 'metadata') return 'pass';
+      claims += 1;
+      if (claims === 1) return 'lose-reply';
+      if (claims === 2) return { status: 503, code: 'ServerBusy' };
+      return 'pass';
+    };
+    const e = await s.flush().catch((x: unknown) => x);
+    expect(StorageUnavailableError.isInstance(e), String(e)).toBe(true);
+    expect(s.bufferedBytes).toBe(2);
+    await s.flush();
+    await s.close();
+    expect(await blobText(CONTAINER, blob)).toBe('seed\na\n');
+  });
+
   it('a create whose reply was lost is retried, refused with 409 BlobAlreadyExists, and the empty blob is used', async () => {
     const blob = name('lost-create');
     const s = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
@@ -153,8 +191,9 @@ describe('transient faults', () => {
     await s.write('a\n');
     await s.flush();
     const opening = proxy.seen.map((r) => r.kind);
-    // Open: a property read of the blob, one of <blob>.000001 (absent), the 1-byte tail read.
-    expect(opening).toEqual(['properties', 'properties', 'download', 'appendblock']);
+    // Open: a property read of the blob, one of <blob>.000001 (absent), the
+    // 1-byte tail read; the first flush: the claim (SetBlobMetadata), then the append.
+    expect(opening).toEqual(['properties', 'properties', 'download', 'metadata', 'appendblock']);
     expect(proxy.seen[2]?.bytesDown).toBe(1);
     proxy.seen.length = 0;
     for (let i = 0; i < 10; i++) {

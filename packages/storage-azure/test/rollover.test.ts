@@ -1,6 +1,6 @@
 import { collectLines } from '@yoink/storage-testkit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import { type FaultProxy, failNext, startFaultProxy } from './fault-proxy.js';
 import { azurite, blobNames, createContainer, service, storageAt, withLimits } from './helpers.js';
 
 const CONTAINER = 'rollover';
@@ -77,6 +77,16 @@ describe('rollover', () => {
     ]);
     expect(await collectLines(s.read())).toEqual(lines);
     expect(await s.exists()).toBe(true);
+    // Every blob of the chain carries the writer's token: it created each one.
+    const tokens = await Promise.all(
+      [blob, `${blob}.000001`, `${blob}.000002`, `${blob}.000003`].map(
+        async (b) =>
+          (await service.getContainerClient(CONTAINER).getBlobClient(b).getProperties()).metadata
+            ?.yoinkwriter,
+      ),
+    );
+    expect(tokens[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(tokens).size).toBe(1);
     // Another writer, with the same limit, appends to the last blob.
     const next = storageAt(CONTAINER, blob, withLimits({}, { maxBlocks: 3 }));
     await next.write('{"i":10}\n');
@@ -126,6 +136,41 @@ describe('rollover', () => {
     await next.write('{"ok":2}\n');
     await next.close();
     expect(await collectLines(next.read())).toEqual(['a', '{"torn":', '{"ok":2}']);
+  });
+
+  it('a rollover create whose reply was lost is recognised by the writer token, and the chain goes on', async () => {
+    const blob = name('lost-rollover');
+    const s = storageAt(
+      CONTAINER,
+      blob,
+      withLimits({ endpoint: proxy.endpoint }, { maxBlocks: 1 }),
+    );
+    await s.write('a\n');
+    await s.flush();
+    failNext(proxy, 'create', 'lose-reply');
+    await s.write('b\n');
+    await s.flush();
+    await s.write('c\n');
+    await s.close();
+    expect(proxy.seen.filter((r) => r.kind === 'create')).toHaveLength(4);
+    expect(await collectLines(s.read())).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a writer whose rolled-over blob another writer created first is refused', async () => {
+    const blob = name('rollover-race');
+    const limits = { maxBlocks: 1 };
+    const a = storageAt(CONTAINER, blob, withLimits({}, limits));
+    await a.write('a1\n');
+    await a.flush();
+    // Both now find <blob> full; whoever creates <blob>.000001 first goes on.
+    const b = storageAt(CONTAINER, blob, withLimits({}, limits));
+    await b.write('b1\n');
+    await b.flush();
+    await a.write('a2\n');
+    await expect(a.flush()).rejects.toThrow(/\.000001 was created by another writer/);
+    await b.close();
+    await a.close().catch(() => {});
+    expect(await collectLines(b.read())).toEqual(['a1', 'b1']);
   });
 
   it('a read that overlaps a rollover still returns what was appended to the full blob before the next one', async () => {
