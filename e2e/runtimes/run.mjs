@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { runLayouts } from './layouts.mjs';
 
 const execFileAsync = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -35,7 +36,7 @@ export const SCENARIO_PACKAGES = [
   '@yoink/storage-cli',
 ];
 
-/** Files copied into the consumer project. */
+/** Files copied into the consumer project (layouts.mjs makes its own projects). */
 const SCENARIO_FILES = ['scenario.mjs', 'signal-child.mjs', 'debug-child.mjs'];
 
 /** The environment of a user's process: without the NODE_PATH that pnpm's shims set. */
@@ -222,6 +223,20 @@ async function main(argv) {
       const version = await runtimeVersion(runtime);
       console.log(`\n# consumer scenario under ${version} (${app})`);
       const r = await runScenario(app, runtime, servers.env, { echo: true });
+      const layouts = await runLayouts(runtime, runtimeCommand(runtime), {
+        tarballs,
+        nodeModules: join(app, 'node_modules'),
+        env: { ...cleanEnv(), NO_COLOR: '1' },
+      });
+      for (const [name, failure] of layouts) {
+        console.log(failure ? `not ok - ${name}\n  ${failure}` : `ok - ${name}`);
+        if (failure) r.failed++;
+        else r.passed++;
+      }
+      if (layouts.length)
+        console.log(
+          `layouts: ${layouts.filter(([, f]) => !f).length} passed, ${layouts.filter(([, f]) => f).length} failed`,
+        );
       results.push({ ...r, version, output: undefined });
     }
   } finally {
