@@ -79,7 +79,7 @@ async function bunIsolated(command, tarballs, env) {
   }
 }
 
-async function denoProject(command, registryEnv, nodeModulesDir) {
+async function denoProject(registryEnv, nodeModulesDir) {
   const dir = await freshDir('deno');
   const imports = Object.fromEntries(PACKAGES.map((n) => [n, `npm:${n}@0.0.0`]));
   const config = nodeModulesDir ? { nodeModulesDir, imports } : { imports };
@@ -91,7 +91,7 @@ async function denoLayouts(command, registryEnv) {
   const checks = [];
   const dirs = [];
   try {
-    const cache = await denoProject(command, registryEnv, undefined);
+    const cache = await denoProject(registryEnv, undefined);
     dirs.push(cache.dir);
     const auto = await probe(command, cache.dir, 'auto', cache.env);
     // The message says what to do under Deno: add the package and import it.
@@ -111,7 +111,7 @@ async function denoLayouts(command, registryEnv) {
       "deno, npm: specifiers from Deno's cache: an explicit import '@yoink/storage-local' works",
       expectRoundTrip(explicit, 'explicit'),
     ]);
-    const linked = await denoProject(command, registryEnv, 'auto');
+    const linked = await denoProject(registryEnv, 'auto');
     dirs.push(linked.dir);
     const autoLinked = await probe(command, linked.dir, 'auto', linked.env);
     checks.push([
