@@ -5,29 +5,36 @@
 //   node scripts/bench-tracing.mjs [rounds]
 //
 // One run = 200,000 writes of an ~80-byte JSON line, a flush every 1,000
-// writes (200 flushes), then close(). Variants, interleaved round by round in
-// one process (the order rotates each round) so that they share the machine's
-// state, then compared by their medians:
+// writes (200 flushes), then close(), on `memory://` and on a local file.
 //
-//   memory, no channels   core's MemoryStorage from a copy of core's dist in
-//                         which traced() is `return false` (as if core had no
-//                         channels at all): the baseline
-//   memory, no subscriber core as built: the channels exist, nobody listens
-//   memory, subscribed    a subscriber on every channel (the cost of listening)
-//   local, no subscriber  LocalFileStorage on a temp file
-//   local, subscribed     the same, with a subscriber on every channel
+// Phase 1, the claim ("no subscriber costs nothing"): core as built, whose
+// channels exist but have no subscriber, against the same core and local
+// backend copied with traced() compiled to `return false` (as if core had no
+// channels at all). Nothing subscribes during this phase.
+// Phase 2, for scale: the same workload with a subscriber on every channel
+// against no subscriber (a subscriber makes each flush build its context and
+// publish five events).
 //
-// "Within noise" means the difference of medians is smaller than the
-// baseline's own interquartile spread.
+// Within a phase the variants run interleaved, round by round, in one process
+// (the order rotates each round), after a collection (--expose-gc), and are
+// compared by their medians. "Within noise" means the difference of medians is
+// smaller than the baseline's interquartile spread.
 import { spawnSync } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-// A collection before each run keeps one run's garbage out of the next one's
-// time: start again with --expose-gc when it is not on.
 if (typeof globalThis.gc !== 'function') {
   const { status } = spawnSync(process.execPath, ['--expose-gc', ...process.argv.slice(1)], {
     stdio: 'inherit',
@@ -42,13 +49,22 @@ const WRITES = 200_000;
 const FLUSH_EVERY = 1_000;
 const LINE = `${JSON.stringify({ url: 'https://example.com/some/page?id=000000', status: 200, depth: 3 })}\n`;
 
-// The baseline: a copy of core's dist whose tracing check is compiled out.
-const copy = join(ROOT, '.tmp', 'bench-tracing', 'no-channels');
-rmSync(copy, { recursive: true, force: true });
-mkdirSync(copy, { recursive: true });
-cpSync(join(ROOT, 'packages', 'storage-core', 'dist'), join(copy, 'dist'), { recursive: true });
-writeFileSync(join(copy, 'package.json'), '{"type":"module"}\n');
-const tracingFile = join(copy, 'dist', 'tracing.js');
+// The baseline: copies of core and of the local backend (which then imports
+// the copy of core), with core's tracing check compiled out.
+const bare = join(ROOT, '.tmp', 'bench-tracing', 'no-channels');
+const bareModules = join(bare, 'node_modules');
+rmSync(bare, { recursive: true, force: true });
+for (const name of ['storage-core', 'storage-local']) {
+  const to = join(bareModules, '@yoink', name);
+  mkdirSync(to, { recursive: true });
+  cpSync(join(ROOT, 'packages', name, 'dist'), join(to, 'dist'), { recursive: true });
+  cpSync(join(ROOT, 'packages', name, 'package.json'), join(to, 'package.json'));
+}
+symlinkSync(
+  realpathSync(join(ROOT, 'packages', 'storage-local', 'node_modules', 'proper-lockfile')),
+  join(bareModules, 'proper-lockfile'),
+);
+const tracingFile = join(bareModules, '@yoink', 'storage-core', 'dist', 'tracing.js');
 const source = readFileSync(tracingFile, 'utf8');
 const stubbed = source.replace(
   /export function traced\(operation\) \{[\s\S]*?\n\}/,
@@ -57,11 +73,11 @@ const stubbed = source.replace(
 if (stubbed === source) throw new Error(`traced() not found in ${tracingFile}: update this script`);
 writeFileSync(tracingFile, stubbed);
 
-const core = await import(pathToFileURL(join(ROOT, 'packages/storage-core/dist/index.js')).href);
-const bare = await import(pathToFileURL(join(copy, 'dist', 'index.js')).href);
-const { LocalFileStorage } = await import(
-  pathToFileURL(join(ROOT, 'packages/storage-local/dist/index.js')).href
-);
+const load = (path) => import(pathToFileURL(path).href);
+const core = await load(join(ROOT, 'packages/storage-core/dist/index.js'));
+const local = await load(join(ROOT, 'packages/storage-local/dist/index.js'));
+const bareCore = await load(join(bareModules, '@yoink/storage-core/dist/index.js'));
+const bareLocal = await load(join(bareModules, '@yoink/storage-local/dist/index.js'));
 
 const dir = mkdtempSync(join(tmpdir(), 'yoink-bench-tracing-'));
 let n = 0;
@@ -101,84 +117,99 @@ async function writePath(storage) {
   return performance.now() - started;
 }
 
-const variants = {
-  'memory, no channels': () => writePath(new bare.MemoryStorage(`memory://bench-${++n}`)),
-  'memory, no subscriber': () => writePath(new core.MemoryStorage(`memory://bench-${++n}`)),
-  'memory, subscribed': async () => {
-    const stop = subscribeAll();
-    try {
-      return await writePath(new core.MemoryStorage(`memory://bench-${++n}`));
-    } finally {
-      stop();
-    }
-  },
-  'local, no subscriber': () => writePath(new LocalFileStorage(join(dir, `${++n}.jsonl`))),
-  'local, subscribed': async () => {
-    const stop = subscribeAll();
-    try {
-      return await writePath(new LocalFileStorage(join(dir, `${++n}.jsonl`)));
-    } finally {
-      stop();
-    }
-  },
+const memory = (mod) => () => writePath(new mod.MemoryStorage(`memory://bench-${++n}`));
+const file = (mod) => () => writePath(new mod.LocalFileStorage(join(dir, `${++n}.jsonl`)));
+const subscribed = (run) => async () => {
+  const stop = subscribeAll();
+  try {
+    return await run();
+  } finally {
+    stop();
+  }
 };
 
-const names = Object.keys(variants);
-const times = Object.fromEntries(names.map((k) => [k, []]));
-for (let round = 0; round < WARMUP + ROUNDS; round++) {
-  for (let i = 0; i < names.length; i++) {
-    const name = names[(round + i) % names.length];
-    const ms = await variants[name]();
-    if (round >= WARMUP) times[name].push(ms);
-    core.MemoryStorage.clearAll();
-    bare.MemoryStorage.clearAll();
+/** Runs the variants interleaved; returns name → { median, p25, p75 }. */
+async function phase(variants) {
+  const names = Object.keys(variants);
+  const times = Object.fromEntries(names.map((k) => [k, []]));
+  for (let round = 0; round < WARMUP + ROUNDS; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(round + i) % names.length];
+      const ms = await variants[name]();
+      if (round >= WARMUP) times[name].push(ms);
+      core.MemoryStorage.clearAll();
+      bareCore.MemoryStorage.clearAll();
+    }
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
   }
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  const quantile = (sorted, q) => {
+    const i = (sorted.length - 1) * q;
+    const lo = Math.floor(i);
+    return sorted[lo] + (sorted[Math.ceil(i)] - sorted[lo]) * (i - lo);
+  };
+  return Object.fromEntries(
+    names.map((k) => {
+      const s = [...times[k]].sort((a, b) => a - b);
+      return [k, { median: quantile(s, 0.5), p25: quantile(s, 0.25), p75: quantile(s, 0.75) }];
+    }),
+  );
 }
-rmSync(dir, { recursive: true, force: true });
-rmSync(copy, { recursive: true, force: true });
 
-function quantile(sorted, q) {
-  const i = (sorted.length - 1) * q;
-  const lo = Math.floor(i);
-  return sorted[lo] + (sorted[Math.ceil(i)] - sorted[lo]) * (i - lo);
-}
-const stats = Object.fromEntries(
-  names.map((k) => {
-    const s = [...times[k]].sort((a, b) => a - b);
-    return [k, { median: quantile(s, 0.5), p25: quantile(s, 0.25), p75: quantile(s, 0.75) }];
-  }),
-);
+const claim = await phase({
+  'memory, no channels': memory(bareCore),
+  'memory, no subscriber': memory(core),
+  'local, no channels': file(bareLocal),
+  'local, no subscriber': file(local),
+});
+const scale = await phase({
+  'memory, no subscriber': memory(core),
+  'memory, subscribed': subscribed(memory(core)),
+  'local, no subscriber': file(local),
+  'local, subscribed': subscribed(file(local)),
+});
+rmSync(dir, { recursive: true, force: true });
+rmSync(bare, { recursive: true, force: true });
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(
-  `Tracing channels on the write path: ${WRITES.toLocaleString('en')} writes, ${WRITES / FLUSH_EVERY} flushes, ${ROUNDS} interleaved rounds (+${WARMUP} warm-up)`,
+  `Tracing channels on the write path: ${WRITES.toLocaleString('en')} writes, ${WRITES / FLUSH_EVERY} flushes; ${ROUNDS} interleaved rounds (+${WARMUP} warm-up) per phase`,
 );
 console.log(
-  `${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform} ${process.arch}\n`,
+  `${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform} ${process.arch}`,
 );
-const rows = [['variant', 'median ms', 'p25–p75 ms', 'vs baseline']];
-function row(name, base) {
-  const s = stats[name];
-  const ratio = base ? `${(s.median / stats[base].median).toFixed(3)}×` : '';
-  rows.push([name, s.median.toFixed(1), `${s.p25.toFixed(1)}–${s.p75.toFixed(1)}`, ratio]);
-}
-row('memory, no channels', 'memory, no channels');
-row('memory, no subscriber', 'memory, no channels');
-row('memory, subscribed', 'memory, no channels');
-row('local, no subscriber', 'local, no subscriber');
-row('local, subscribed', 'local, no subscriber');
-const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
 
-function verdict(a, b) {
-  const diff = stats[b].median - stats[a].median;
-  const noise = stats[a].p75 - stats[a].p25;
-  const within = Math.abs(diff) <= noise;
-  return `${b} vs ${a}: ${diff >= 0 ? '+' : ''}${diff.toFixed(1)} ms (${((diff / stats[a].median) * 100).toFixed(1)}%); the baseline's spread is ${noise.toFixed(1)} ms: ${within ? 'within noise' : 'outside the noise'}`;
+function table(title, stats, pairs) {
+  console.log(`\n${title}`);
+  const rows = [['variant', 'median ms', 'p25–p75 ms', 'vs baseline']];
+  for (const [base, other] of pairs) {
+    for (const name of [base, other]) {
+      const s = stats[name];
+      rows.push([
+        name,
+        s.median.toFixed(1),
+        `${s.p25.toFixed(1)}–${s.p75.toFixed(1)}`,
+        `${(s.median / stats[base].median).toFixed(3)}×`,
+      ]);
+    }
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+  for (const [base, other] of pairs) {
+    const diff = stats[other].median - stats[base].median;
+    const noise = stats[base].p75 - stats[base].p25;
+    console.log(
+      `${other} vs ${base}: ${diff >= 0 ? '+' : ''}${diff.toFixed(1)} ms (${((diff / stats[base].median) * 100).toFixed(1)}%); ` +
+        `the baseline's spread is ${noise.toFixed(1)} ms: ${Math.abs(diff) <= noise ? 'within noise' : 'outside the noise'}`,
+    );
+  }
 }
-console.log('');
-console.log(verdict('memory, no channels', 'memory, no subscriber'));
-console.log(verdict('memory, no channels', 'memory, subscribed'));
-console.log(verdict('local, no subscriber', 'local, subscribed'));
+
+table('Phase 1: no subscriber against no channels at all', claim, [
+  ['memory, no channels', 'memory, no subscriber'],
+  ['local, no channels', 'local, no subscriber'],
+]);
+table('Phase 2: a subscriber on every channel against none', scale, [
+  ['memory, no subscriber', 'memory, subscribed'],
+  ['local, no subscriber', 'local, subscribed'],
+]);
