@@ -23,7 +23,12 @@ function subscribe(): { events: Event[]; stop: () => void } {
     tc.subscribe(handlers);
     stops.push(() => tc.unsubscribe(handlers));
   }
-  return { events, stop: () => stops.forEach((s) => s()) };
+  return {
+    events,
+    stop: () => {
+      for (const s of stops) s();
+    },
+  };
 }
 
 let n = 0;
@@ -88,7 +93,7 @@ describe('tracing channels', () => {
       await s.write('x\n');
       await expect(s.flush()).rejects.toThrow('disk on fire');
       const error = events.find((e) => e.name === 'yoink:storage:flush:error');
-      expect((error?.ctx.error as Error).message).toBe('disk on fire');
+      expect((error?.ctx.error as Error | undefined)?.message).toBe('disk on fire');
     } finally {
       stop();
     }

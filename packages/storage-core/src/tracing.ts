@@ -106,7 +106,14 @@ export function debugLog(format: string, ...args: unknown[]): void {
   log(format, ...args);
 }
 
+// Bun's debuglog() has no `enabled` property: read NODE_DEBUG the way Node does
+// (comma-separated names, case-insensitive, `*` wildcards).
+const debugByEnv = (process.env.NODE_DEBUG ?? '').split(',').some((section) => {
+  const p = section.trim().toLowerCase();
+  return p === 'yoink' || (p.endsWith('*') && 'yoink'.startsWith(p.slice(0, -1)));
+});
+
 /** `true` when `NODE_DEBUG` enables yoink's debug lines (to skip building costly arguments). */
 export function debugEnabled(): boolean {
-  return (log as { enabled?: boolean }).enabled === true;
+  return (log as { enabled?: boolean }).enabled ?? debugByEnv;
 }
