@@ -52,13 +52,35 @@ function replies(results: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
+/** `promise`, or a rejection with `signal.reason` as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 /**
  * Reads the checkpoint's stream from the start to the last entry that
  * exists when the read starts (a writer appending meanwhile cannot keep the
  * read going forever), in pages of about `pageBytes`:
  * `XRANGE key (<last id> <end> COUNT n`, O(log N) per page, so a full read is
  * linear. The next page is asked for before the current one is handed out
- * (two pages in memory at most).
+ * (two pages in memory at most). When `signal` aborts, the read stops at
+ * once (a page in flight is abandoned, no further page is asked for) and
+ * rejects with the signal's reason.
  *
  * A read never ends early without saying so. Entries are never removed from
  * a checkpoint, so it throws {@link CheckpointDataLostError} (before handing
@@ -78,17 +100,22 @@ export async function* readStream(
   conn: Connection,
   ctx: RedisErrorContext,
   pageBytes: number,
+  signal?: AbortSignal,
 ): AsyncGenerator<string> {
   const { data, meta } = ctx.keys;
   const client = conn.client;
-  const [top, fence] = await conn.call('read', async () =>
-    replies(
-      await client
-        .pipeline()
-        .xrevrange(data, '+', '-', 'COUNT', 1)
-        .hmget(meta, 'epoch', 'data')
-        .exec(),
+  signal?.throwIfAborted();
+  const [top, fence] = await abortable(
+    conn.call('read', async () =>
+      replies(
+        await client
+          .pipeline()
+          .xrevrange(data, '+', '-', 'COUNT', 1)
+          .hmget(meta, 'epoch', 'data')
+          .exec(),
+      ),
     ),
+    signal,
   );
   const [epoch, flush] = fence as (string | null)[];
   const end = (top as [string, string[]][])[0]?.[0];
@@ -114,7 +141,7 @@ export async function* readStream(
   let from = '-';
   let next: Promise<unknown[]> | undefined = fetch(from, count);
   while (next) {
-    const [entries, now] = await next;
+    const [entries, now] = await abortable(next, signal);
     const page = entries as Page;
     next = undefined;
     if (epoch !== null && epoch !== undefined && now !== epoch) {
@@ -125,6 +152,7 @@ export async function* readStream(
       throw dataLostError(ctx, { kind: 'ended-early', at: lastId ?? from, end }, 'read');
     }
     if (lastId !== undefined && lastId !== end) {
+      signal?.throwIfAborted();
       count = nextPageCount(page, pageBytes);
       from = `(${lastId}`;
       next = fetch(from, count);

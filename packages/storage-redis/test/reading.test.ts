@@ -2,6 +2,7 @@ import { collectLines } from '@yoink/storage-testkit';
 import { type RedisTestServer, startRedis } from '@yoink/test-servers/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointKeys } from '../src/keys.js';
 import { RedisStorage, type RedisStorageOptions } from '../src/redis-storage.js';
 import { expectCode, failureOf, jsonLines, until } from './helpers.js';
 
@@ -127,7 +128,7 @@ describe('RedisStorage reads', () => {
     await take(it, 100, got);
     // Start over (as the README says), with more flushes than the old one had:
     // the new stream's IDs cover the whole range the read has left.
-    await admin.del(...Object.values(new RedisStorage(redis.url, key).keys));
+    await admin.del(...Object.values(checkpointKeys(key)));
     await writeAll(key, jsonLines(600, 'new'), 10);
     expectCode(await failureOf(drain(it, got)), DATA_LOST);
     expect(got.every((l) => l.startsWith('{"old"'))).toBe(true);
