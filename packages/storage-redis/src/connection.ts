@@ -78,7 +78,9 @@ export class Connection {
           redactUri(this.#ctx.uri),
           op,
           attempt,
-          cleanCause(error, this.#ctx.uri).message,
+          // The connection's own error (ECONNREFUSED…) says more than
+          // ioredis's "max retries per request".
+          cleanCause(this.#lastError ?? error, this.#ctx.uri).message,
           delayMs,
         );
       },

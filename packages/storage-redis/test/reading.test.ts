@@ -1,12 +1,16 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { collectLines } from '@yoink/storage-testkit';
 import { type RedisTestServer, startRedis } from '@yoink/test-servers/redis';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { checkpointKeys } from '../src/keys.js';
 import { RedisStorage, type RedisStorageOptions } from '../src/redis-storage.js';
 import { expectCode, failureOf, jsonLines, until } from './helpers.js';
 
 const DATA_LOST = 'ERR_YOINK_DATA_LOST';
+const DATA_LOST_CLOSE = fileURLToPath(new URL('./fixtures/data-lost-close.mjs', import.meta.url));
 
 let redis: RedisTestServer;
 let admin: Redis;
@@ -152,5 +156,40 @@ describe('RedisStorage reads', () => {
     await w.write('');
     await w.write('x'); // opens (lease, fence) without flushing
     expect(await collectLines(open(key).read())).toEqual([]);
+  });
+
+  it('close() after CheckpointDataLostError releases the client (the process exits on its own) and reports the bytes not persisted', async () => {
+    const key = freshKey('lost-close');
+    const { data, meta, lease } = checkpointKeys(key);
+    const child = spawn(process.execPath, [DATA_LOST_CLOSE, redis.keyUri(key), data, meta, lease], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
+    // The child never calls process.exit(): it ends when nothing keeps it alive.
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    const result = JSON.parse(out.trim()) as {
+      flushed: { code: string; message: string };
+      buffered: number;
+      closed: { code: string; message: string };
+      closedState: boolean;
+    };
+    expect(result.flushed.code).toBe(DATA_LOST);
+    expect(result.buffered).toBe('{"lost":2}\n'.length);
+    expect(result.closed.code).toBe(DATA_LOST);
+    expect(result.closed.message).toContain(
+      `was closed without persisting its last ${'{"lost":2}\n'.length} buffered bytes`,
+    );
+    expect(result.closedState).toBe(true);
   });
 });
