@@ -36,7 +36,7 @@ export interface RedisStorageOptions extends BufferedStorageOptions {
   redisOptions?: RedisOptions;
   /** Extra ioredis `Cluster` options for a cluster created from a URI. */
   clusterOptions?: ClusterOptions;
-  /** Target size of one read page, in bytes (the page's entry count adapts). Default 4 MiB. */
+  /** Target size of one read page, in bytes (the page's entry count adapts). Default 1 MiB. */
   readPageBytes?: number;
   /**
    * Above this many bytes, one flush is sent as several fenced calls (still
@@ -88,7 +88,7 @@ export const DEFAULT_FLUSH_TIMEOUT_MS = 10_000;
 /** Default of {@link RedisStorageOptions.leaseMs}. */
 export const DEFAULT_LEASE_MS = 15_000;
 /** Default of {@link RedisStorageOptions.readPageBytes}. */
-export const DEFAULT_READ_PAGE_BYTES: number = 4 * 1024 * 1024;
+export const DEFAULT_READ_PAGE_BYTES: number = 1024 * 1024;
 /** Default of {@link RedisStorageOptions.maxCallBytes}. */
 export const DEFAULT_MAX_CALL_BYTES: number = 64 * 1024 * 1024;
 

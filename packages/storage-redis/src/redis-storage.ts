@@ -25,7 +25,7 @@ export type { RedisStorageOptions } from './options.js';
  *
  * - **Layout.** The data is the stream at `key`: each flush appends entries
  *   `XADD key <seq>-<n> d <text>`, where `seq` numbers flushes and `n` the
- *   elements of one flush; an element holds up to 256 Ki UTF-16 units (usually
+ *   elements of one flush; an element holds up to 64 Ki UTF-16 units (usually
  *   whole lines, possibly part of one). The flush fence is the hash
  *   `{key}:meta` (or `key:meta` when `key` has a hash tag) with fields `owner`,
  *   `seq`, `part`, `data` and `epoch`; the writer lease is the string

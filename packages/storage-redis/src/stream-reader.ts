@@ -32,15 +32,17 @@ export function nextPageCount(page: Page, pageBytes: number): number {
  * decoding each one alone is exact, and `Buffer#toString` takes V8's fast
  * UTF-8 path.
  */
-export function* pageText(page: Page): Generator<string> {
+export function pageText(page: Page): string[] {
+  const out: string[] = [];
   for (const [, fields] of page) {
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const name = fields[i] as Buffer;
       if (name.length === 1 && name[0] === 0x64) {
-        yield (fields[i + 1] as Buffer).toString('utf8');
+        out.push((fields[i + 1] as Buffer).toString('utf8'));
       }
     }
   }
+  return out;
 }
 
 /** The replies of a pipeline, in order; throws the first error among them. */
@@ -151,14 +153,29 @@ export async function* readStream(
     if (lastId !== end && page.length < count) {
       throw dataLostError(ctx, { kind: 'ended-early', at: lastId ?? from, end }, 'read');
     }
+    // Decode the page at once and let go of its Buffers before anything
+    // else runs. Handed out one by one instead, they stayed reachable while
+    // the caller consumed the page (and the next one arrived), long enough
+    // for V8 to promote them to the old generation, where their memory
+    // (outside the JS heap) waited for a full GC: peak RSS then grew by
+    // 100+ MB over a 300 MB read. Freed young, it stays within ~40 MB.
+    const texts = pageText(page);
+    const nextCount = nextPageCount(page, pageBytes);
+    // Emptied in place: the reply array is also held by the pipeline's result.
+    page.length = 0;
     if (lastId !== undefined && lastId !== end) {
       signal?.throwIfAborted();
-      count = nextPageCount(page, pageBytes);
+      count = nextCount;
       from = `(${lastId}`;
       next = fetch(from, count);
       // If the caller stops early, the prefetched page is dropped quietly.
       next.catch(() => {});
     }
-    yield* pageText(page);
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i] as string;
+      // Each element can be collected once the caller has its lines.
+      texts[i] = '';
+      yield text;
+    }
   }
 }
