@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { collectLines } from '@yoink/storage-testkit';
 import { type RedisTestServer, startRedis } from '@yoink/test-servers/redis';
 import { Redis } from 'ioredis';
@@ -10,6 +11,8 @@ import { RedisStorage, type RedisStorageOptions } from '../src/redis-storage.js'
 import { expectCode, failureOf, jsonLines, until } from './helpers.js';
 
 const DATA_LOST = 'ERR_YOINK_DATA_LOST';
+const READ_RSS = fileURLToPath(new URL('./fixtures/read-rss.mjs', import.meta.url));
+const run = promisify(execFile);
 const DATA_LOST_CLOSE = fileURLToPath(new URL('./fixtures/data-lost-close.mjs', import.meta.url));
 
 let redis: RedisTestServer;
@@ -191,5 +194,25 @@ describe('RedisStorage reads', () => {
       `was closed without persisting its last ${'{"lost":2}\n'.length} buffered bytes`,
     );
     expect(result.closedState).toBe(true);
+  });
+
+  it('reading a 150 MB checkpoint grows peak RSS by less than 64 MB', {
+    timeout: 120_000,
+  }, async () => {
+    const key = freshKey('rss');
+    const w = open(key);
+    const line = `{"url":"https://example.com/","body":"${'x'.repeat(260)}"}\n`;
+    const batch = line.repeat(1_000);
+    const flushes = Math.ceil(150e6 / batch.length);
+    for (let i = 0; i < flushes; i++) {
+      await w.write(batch);
+      await w.flush();
+    }
+    await w.close();
+    const { stdout } = await run(process.execPath, [READ_RSS, redis.keyUri(key)]);
+    const { lines, growth } = JSON.parse(stdout) as { lines: number; growth: number };
+    expect(lines).toBe(flushes * 1_000);
+    expect(growth).toBeLessThan(64 * 1024 * 1024);
+    await admin.del(...Object.values(checkpointKeys(key)));
   });
 });
