@@ -44,17 +44,19 @@ async function prepare(
     case 'redis-paged':
     case 'redis-seed': {
       if (!key) throw new Error(`${mode} needs a key`);
+      if (mode === 'redis-ours') {
+        // RedisStorage on a client of its own, created from the URI, as an application reads.
+        const { RedisStorage } = await import('@yoink/storage-redis');
+        const s = new RedisStorage(`${target}?key=${encodeURIComponent(key)}`);
+        await s.exists();
+        return async () => {
+          for await (const line of s.read()) countLine(line);
+          await s.close();
+        };
+      }
       const { Redis } = await import('ioredis');
       const client = new Redis(target, { maxRetriesPerRequest: null });
       await client.ping();
-      if (mode === 'redis-ours') {
-        const { RedisStorage } = await import('@yoink/storage-redis');
-        const s = new RedisStorage(client, key);
-        return async () => {
-          for await (const line of s.read()) countLine(line);
-          client.disconnect();
-        };
-      }
       if (mode === 'redis-paged') {
         return async () => {
           for (let i = 0; ; i += 1000) {

@@ -1,4 +1,4 @@
-import { checkpointKeys, RedisStorage } from '@yoink/storage-redis';
+import { RedisStorage } from '@yoink/storage-redis';
 import type { Redis } from 'ioredis';
 import type { FlushCostPoint } from './local-bench.js';
 import { type ReadFigure, readInChild, summariseReads } from './read-bench.js';
@@ -25,9 +25,14 @@ function nextKey(label: string): string {
   return `bench:${label}:${process.pid}:${keyCounter++}`;
 }
 
+/** A RedisStorage on `key` through the shared client (so connection set-up is not timed). */
+function storageOn(client: Redis, key: string): RedisStorage {
+  return new RedisStorage(`redis://?key=${encodeURIComponent(key)}`, { client });
+}
+
+/** Deletes a checkpoint's keys (the bench's keys have no hash tag: RedisStorage adds `{key}`). */
 async function dropCheckpoint(client: Redis, key: string): Promise<void> {
-  const k = checkpointKeys(key);
-  await client.del(k.data, k.meta, k.lease);
+  await client.del(key, `{${key}}:meta`, `{${key}}:writer`);
 }
 
 /**
@@ -43,7 +48,7 @@ export async function redisWrite(
   const data = makeLines(lines, LINE_BYTES);
   const ways: Record<'ours' | 'seed' | 'limit', (key: string) => Promise<void>> = {
     ours: async (key) => {
-      const s = new RedisStorage(client, key);
+      const s = storageOn(client, key);
       for (let i = 0; i < data.length; i++) {
         await s.write(data[i] as string);
         if ((i + 1) % FLUSH_EVERY === 0) await s.flush();
@@ -117,7 +122,7 @@ export async function redisScale(
   const oursKey = nextKey('scale-ours');
   const seedKey = nextKey('scale-seed');
   const limitKey = nextKey('scale-limit');
-  const ours = new RedisStorage(client, oursKey);
+  const ours = storageOn(client, oursKey);
   const sizes = { ours: 0, seed: 0, limit: 0 };
   const flush: FlushCostPoint[] = [];
   const read: RedisReadPoint[] = [];

@@ -46,7 +46,7 @@ function results(overrides: Partial<BenchResults> = {}): BenchResults {
     localRead: [
       { sizeMB: 400, lines: 1, ours: figure(20e6), raw: figure(5e6), naive: figure(900e6) },
     ],
-    redisWrite: { lines: 1, bytes: 1, runs: 5, ours: 10, seed: 250, limit: 8 },
+    redisWrite: { lines: 1, bytes: 1, runs: 5, ours: 10, seed: 250, limit: 9 },
     redisScale: {
       flush: [],
       read: [{ sizeMB: 300, ours: figure(30e6), paged: figure(20e6), seed: figure(900e6) }],

@@ -58,13 +58,13 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
   });
   const redisVsLimit = rw.ours / rw.limit;
   out.push({
-    target: 'Redis: within 1.5× of the limit (multi-value RPUSH per 1,000 lines, same client)',
+    target: 'Redis: within 1.2× of the limit (multi-value RPUSH per 1,000 lines, same client)',
     measured: `${ratio(redisVsLimit, 2)} (limit ${num(rw.limit, 0)} ms)`,
-    status: st(redisVsLimit <= 1.5),
+    status: st(redisVsLimit <= 1.2),
     note:
-      redisVsLimit <= 1.5
+      redisVsLimit <= 1.2
         ? ''
-        : 'RedisStorage does more than the limit: opening takes the writer lease and fences earlier writers (a Lua script), and each flush is one MULTI/EXEC with a Lua script that checks the lease and the flush sequence plus XADDs with explicit IDs, so a retried flush cannot append twice and a second writer is refused; the limit has no such guard. Compare the steady-state cost per flush in the Redis section.',
+        : "What RedisStorage does beyond the limit, measured with a CPU profile of the client: core's per-line write() and the join of 1,000 parts per flush (BufferedStorage, ~13 % of the client's CPU; the limit is handed its lines as one array), and per flush a MULTI/EXEC with the Lua fence script (the lease and flush-sequence check that makes a retried flush apply once) around explicit-ID XADDs. With one write() per flush the same I/O costs ~1.25× the limit's client CPU. On a loaded machine the wall-time ratio swings by ±30 % between runs.",
   });
   const objectRun = r.s3.find((x) => x.server === 'moto' && x.name.startsWith('object'));
   if (objectRun) {
@@ -125,9 +125,7 @@ export function judgeTargets(r: BenchResults): TargetVerdict[] {
       status: small ? 'NOT MEASURED' : st(g < READ_GROWTH_LIMIT),
       note: small
         ? `Quick mode reads only ${num(redisBiggest.sizeMB, 0)} MB; run the full benchmark.`
-        : g < READ_GROWTH_LIMIT
-          ? ''
-          : `RedisStorage.read() fetches XRANGE pages of up to 4 MiB as Buffers; its peak RSS growth rises with the checkpoint's size (${r.redisScale.read.map((x) => `${num(x.ours.growth / MB, 0)} MB at ${num(x.sizeMB, 0)} MB`).join(', ')}), more than a paged LRANGE reader of the same bytes: see the Redis read table. Measured outside the runner (291 MB stream, forced GC every 100k lines): 40–70 MB of ArrayBuffers stay live, held by ioredis's reply parser, which concatenates multi-MB replies that span socket chunks into a buffer pool that grows with the bytes read (redis-parser resets it only past ~111 MB); smaller pages cut it (64 KiB pages: 59–65 MB) at a cost in read speed. Growth is bounded by that pool, not by the checkpoint, but it is above the target: a follow-up.`,
+        : `RedisStorage.read() decodes each XRANGE page (1 MiB) as it arrives and releases its Buffers at once, so they are freed young instead of waiting in the old generation for a full GC; growth by size: ${r.redisScale.read.map((x) => `${num(x.ours.growth / MB, 0)} MB at ${num(x.sizeMB, 0)} MB`).join(', ')}. packages/storage-redis/bench/read-memory.mjs draws the curve up to 1 GB.`,
     });
   }
   return out;

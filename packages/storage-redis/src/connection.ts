@@ -1,5 +1,7 @@
-import type { RedisClient } from './client.js';
+import { debugEnabled, debugLog, redactUri } from '@yoink/storage-core';
+import { type IoRedisClient, ioredis, type RedisClient } from './client.js';
 import {
+  cleanCause,
   isWrongTypeError,
   type RedisErrorContext,
   type RedisOperation,
@@ -26,7 +28,8 @@ export type Reply = [number, ...(string | number)[]];
  *   never quit.
  */
 export class Connection {
-  readonly client: RedisClient;
+  /** The client, as the ioredis API RedisStorage calls (an ioredis 5 client passed in fits it too). */
+  readonly client: IoRedisClient;
   /** `true` when this connection created the client (and so quits it). */
   readonly owned: boolean;
   readonly timeoutMs: number;
@@ -36,14 +39,14 @@ export class Connection {
   #ending = false;
 
   constructor(client: RedisClient, owned: boolean, ctx: RedisErrorContext, timeoutMs: number) {
-    this.client = client;
+    this.client = ioredis(client);
     this.owned = owned;
     this.#ctx = ctx;
     this.timeoutMs = timeoutMs;
     if (owned) {
       // Our own client: keep its last connection error for messages (and so
       // ioredis does not report it as unhandled).
-      client.on('error', (e: unknown) => {
+      this.client.on('error', (e: unknown) => {
         this.#lastError = e;
       });
     }
@@ -68,6 +71,19 @@ export class Connection {
         return toStorageError(this.#ctx, op, e);
       },
       timedOut: (cause) => unreachableError(this.#ctx, op, this.timeoutMs, cause),
+      onRetry: (attempt, error, delayMs) => {
+        if (!debugEnabled()) return;
+        debugLog(
+          '%s: %s attempt %d failed (%s); retrying in %d ms',
+          redactUri(this.#ctx.uri),
+          op,
+          attempt,
+          // The connection's own error (ECONNREFUSED…) says more than
+          // ioredis's "max retries per request".
+          cleanCause(this.#lastError ?? error, this.#ctx.uri).message,
+          delayMs,
+        );
+      },
     });
   }
 

@@ -1,4 +1,4 @@
-import { InvalidUriError } from '@yoink/storage-core';
+import { InvalidUriError, redactUri } from '@yoink/storage-core';
 
 /** The Redis keys one checkpoint uses. */
 export interface CheckpointKeys {
@@ -44,7 +44,7 @@ export function hashTagOf(key: string): string | undefined {
 export function checkpointKeys(key: string, uri?: string): CheckpointKeys {
   if (typeof key !== 'string' || key === '') {
     throw new InvalidUriError(
-      `A Redis checkpoint needs a key: add ?key=<key> to the URI or pass it as the second argument (got ${uri ?? 'no key'})`,
+      `A Redis checkpoint needs a key: add ?key=<key> to the URI (got ${uri === undefined ? 'no key' : redactUri(uri)})`,
       { uri },
     );
   }

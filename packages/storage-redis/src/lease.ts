@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { ConcurrentWriterError } from '@yoink/storage-core';
+import { type ConcurrentWriterError, debugEnabled, debugLog, redactUri } from '@yoink/storage-core';
 import type { Connection, Reply } from './connection.js';
 import {
+  cleanCause,
   dataLostError,
   leaseHeldError,
   leaseLostError,
@@ -163,6 +164,11 @@ export class WriterLease {
     await this.#conn.evalWithin(RELEASE_SCRIPT, [this.#value], budgetMs).catch(() => {});
   }
 
+  /** The checkpoint's URI for debug lines, credentials redacted. */
+  #uri(): string {
+    return redactUri(this.#ctx.uri);
+  }
+
   #startHeartbeat(): void {
     if (this.#heartbeat !== undefined) return;
     const timer = setInterval(() => this.#refresh(), Math.max(1, Math.floor(this.leaseMs / 3)));
@@ -184,10 +190,31 @@ export class WriterLease {
       (reply) => {
         this.#refreshing = false;
         // Lost to another writer: the next flush reports it.
-        if (Array.isArray(reply) && reply[0] === REPLY.conflict) this.stop();
+        if (Array.isArray(reply) && reply[0] === REPLY.conflict) {
+          debugLog(
+            '%s: lease renewal refused: another writer holds %s',
+            this.#uri(),
+            this.#ctx.keys.lease,
+          );
+          this.stop();
+        } else {
+          debugLog(
+            '%s: renewed the writer lease %s for %d ms',
+            this.#uri(),
+            this.#ctx.keys.lease,
+            this.leaseMs,
+          );
+        }
       },
-      () => {
+      (e: unknown) => {
         this.#refreshing = false;
+        if (debugEnabled()) {
+          debugLog(
+            '%s: lease renewal failed (%s); the next beat or flush tries again',
+            this.#uri(),
+            cleanCause(e, this.#ctx.uri).message,
+          );
+        }
       },
     );
   }

@@ -1,20 +1,33 @@
 import type { ConnectionOptions } from 'node:tls';
 import {
+  BUFFERED_OPTIONS,
   type BufferedStorageOptions,
+  checkUri,
+  defineOptions,
   InvalidOptionError,
   InvalidUriError,
+  queryPairs,
+  redactUri,
 } from '@yoink/storage-core';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
-import type { RedisClient } from './client.js';
-import { parseRedisUri, type RedisUriParts } from './uri.js';
+import { isRedisClient, type RedisClient } from './client.js';
+import { OWN_URI_PARAMS, parseRedisUri, type RedisUriParts } from './uri.js';
 
-/** Options of `RedisStorage`. */
+/** Options of `RedisStorage` (the same through `new RedisStorage(uri, options)` and `StorageFactory.fromUri`). */
 export interface RedisStorageOptions extends BufferedStorageOptions {
+  /**
+   * Your own ioredis `Redis` or `Cluster` (ioredis 5 or 6). It is used as it
+   * is configured and never quit by `close()`. The URI still names the key
+   * (`redis://?key=crawl-1`; a host and port there are then informational);
+   * credentials, a db index other than 0, `cluster`/`nodes`, `tls`,
+   * `redisOptions` and `clusterOptions` cannot apply to it and are refused.
+   */
+  client?: RedisClient;
   /**
    * How long one call (a flush's append, the open on first write, a read page,
    * `exists()`) keeps retrying while Redis is unreachable, restarting, loading
-   * or failing over, in ms. Then it rejects with `StorageError`; a failed
-   * flush keeps its data for the next one. Default 10,000.
+   * or failing over, in ms. Then it rejects with `StorageUnavailableError`; a
+   * failed flush keeps its data for the next one. Default 10,000.
    */
   flushTimeoutMs?: number;
   /** TLS options for `rediss://` (e.g. `{ ca }` for a private CA), passed to ioredis. */
@@ -23,7 +36,7 @@ export interface RedisStorageOptions extends BufferedStorageOptions {
   redisOptions?: RedisOptions;
   /** Extra ioredis `Cluster` options for a cluster created from a URI. */
   clusterOptions?: ClusterOptions;
-  /** Target size of one read page, in bytes (the page's entry count adapts). Default 4 MiB. */
+  /** Target size of one read page, in bytes (the page's entry count adapts). Default 1 MiB. */
   readPageBytes?: number;
   /**
    * Above this many bytes, one flush is sent as several fenced calls (still
@@ -31,10 +44,10 @@ export interface RedisStorageOptions extends BufferedStorageOptions {
    */
   maxCallBytes?: number;
   /**
-   * Time to live of the writer lease, in ms (URI: `leaseMs=`). The writer
-   * renews it every `leaseMs / 3` (and on every flush); after a crash it
-   * expires within `leaseMs`, and only then can another writer open the key
-   * (unless it passes `takeover`). Default 15,000.
+   * Time to live of the writer lease, in whole ms (URI: `leaseMs=`). The
+   * writer renews it every `leaseMs / 3` (and on every flush); after a crash
+   * it expires within `leaseMs`, and only then can another writer open the
+   * key (unless it passes `takeover`). Default 15,000.
    */
   leaseMs?: number;
   /**
@@ -55,24 +68,38 @@ export interface RedisStorageOptions extends BufferedStorageOptions {
   allowEviction?: boolean;
 }
 
+/** Every option of RedisStorage, checked by core's kit (unknown names get a "did you mean"). */
+const OPTIONS = defineOptions<RedisStorageOptions>({
+  ...BUFFERED_OPTIONS,
+  client: { type: 'object' },
+  flushTimeoutMs: { type: 'number', min: 1 },
+  tls: { type: 'object' },
+  redisOptions: { type: 'object' },
+  clusterOptions: { type: 'object' },
+  readPageBytes: { type: 'number', min: 1 },
+  maxCallBytes: { type: 'number', min: 1 },
+  leaseMs: { type: 'number', min: 1, integer: true, uri: true },
+  takeover: { type: 'boolean', uri: true },
+  allowEviction: { type: 'boolean', uri: true },
+});
+
 /** Default of {@link RedisStorageOptions.flushTimeoutMs}. */
 export const DEFAULT_FLUSH_TIMEOUT_MS = 10_000;
 /** Default of {@link RedisStorageOptions.leaseMs}. */
 export const DEFAULT_LEASE_MS = 15_000;
 /** Default of {@link RedisStorageOptions.readPageBytes}. */
-export const DEFAULT_READ_PAGE_BYTES: number = 4 * 1024 * 1024;
+export const DEFAULT_READ_PAGE_BYTES: number = 1024 * 1024;
 /** Default of {@link RedisStorageOptions.maxCallBytes}. */
 export const DEFAULT_MAX_CALL_BYTES: number = 64 * 1024 * 1024;
 
 /** The constructor's arguments, checked and with every default applied. */
 export interface ResolvedArgs {
-  /** The URI the storage is known by (with `key=` added when the key came separately). */
-  uri: string;
   key: string;
   /** The caller's client, or `undefined` when one is created from `parts`. */
   client: RedisClient | undefined;
-  /** The parsed URI, when the storage was given one. */
-  parts: RedisUriParts | undefined;
+  /** The parsed URI. */
+  parts: RedisUriParts;
+  /** The options, checked, with the URI's option parameters merged in. */
   options: RedisStorageOptions;
   timeoutMs: number;
   pageBytes: number;
@@ -82,51 +109,79 @@ export interface ResolvedArgs {
   allowEviction: boolean;
 }
 
-function pickOption<T>(
-  name: string,
-  fromOptions: T | undefined,
-  fromUri: T | undefined,
-  uri: string,
-): T | undefined {
-  if (fromOptions !== undefined && fromUri !== undefined && fromOptions !== fromUri) {
-    throw new InvalidOptionError(
-      `The URI sets ${name}=${String(fromUri)} but options.${name} is ${String(fromOptions)}: give it once`,
+/** What a URI or options set that cannot apply to a client passed in. */
+function refusedWithClient(parts: RedisUriParts, options: RedisStorageOptions): string[] {
+  return [
+    parts.username !== undefined && 'a user name (URI)',
+    parts.password !== undefined && 'a password (URI)',
+    parts.db !== 0 && `database /${parts.db} (URI)`,
+    parts.cluster && 'cluster=true (URI)',
+    parts.hasNodes && 'nodes= (URI)',
+    options.tls !== undefined && 'tls',
+    options.redisOptions !== undefined && 'redisOptions',
+    options.clusterOptions !== undefined && 'clusterOptions',
+  ].filter((x): x is string => typeof x === 'string');
+}
+
+/**
+ * Checks `new RedisStorage(uri, options)`'s arguments and applies the
+ * defaults: the URI's authority, `key`, `cluster` and `nodes` here; every
+ * option, and the option parameters of the URI (`leaseMs`, `takeover`,
+ * `allowEviction`), with core's `defineOptions` kit.
+ *
+ * @throws {InvalidUriError} for a bad URI, a missing key, or an unknown query parameter.
+ * @throws {InvalidOptionError} for an unknown option (with "did you mean"), a
+ *   value of the wrong type or out of range, one the URI sets differently,
+ *   a `client` that is not an ioredis client, or settings that cannot apply
+ *   to a client passed in.
+ */
+export function resolveArgs(uri: string, given: unknown): ResolvedArgs {
+  checkUri(uri);
+  const parts = parseRedisUri(uri);
+  const options = OPTIONS.parse({
+    uri,
+    options: given,
+    query: queryPairs(uri),
+    extraUriParams: OWN_URI_PARAMS,
+    backend: 'RedisStorage',
+  });
+  if (parts.key === undefined) {
+    throw new InvalidUriError(
+      `A Redis checkpoint needs a key: add ?key=<key> to ${redactUri(uri)} (with options.client too: redis://?key=<key>)`,
       { uri },
     );
   }
-  return fromOptions ?? fromUri;
-}
-
-function positive(name: string, value: unknown, fallback: number, uri: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionError(`Option ${name} must be a positive number, got ${String(value)}`, {
-      uri,
-    });
+  const client = options.client;
+  if (client !== undefined) {
+    if (!isRedisClient(client)) {
+      throw new InvalidOptionError(
+        `Option client of RedisStorage must be an ioredis Redis or Cluster (ioredis 5 or 6), got an object without isCluster/evalsha/multi (for ${redactUri(uri)}).`,
+        { uri, option: 'client' },
+      );
+    }
+    const refused = refusedWithClient(parts, options);
+    if (refused.length > 0) {
+      throw new InvalidOptionError(
+        `${refused.join(', ')} cannot apply to a client you pass in (for ${redactUri(uri)}): configure your ioredis client instead and leave them out, or leave out client. With a client, the URI names the key only, e.g. redis://?key=crawl-1.`,
+        { uri, option: 'client' },
+      );
+    }
   }
-  return value;
+  return {
+    key: parts.key,
+    client,
+    parts,
+    options,
+    timeoutMs: options.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS,
+    pageBytes: options.readPageBytes ?? DEFAULT_READ_PAGE_BYTES,
+    maxCallBytes: options.maxCallBytes ?? DEFAULT_MAX_CALL_BYTES,
+    leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+    takeover: options.takeover ?? false,
+    allowEviction: options.allowEviction ?? false,
+  };
 }
 
-function boolean(name: string, value: unknown, uri: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') {
-    throw new InvalidOptionError(`Option ${name} must be true or false, got ${String(value)}`, {
-      uri,
-    });
-  }
-  return value;
-}
-
-function isClient(v: unknown): v is RedisClient {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    'isCluster' in v &&
-    typeof (v as { evalsha?: unknown }).evalsha === 'function'
-  );
-}
-
-/** A URI naming the server of a client passed in (for messages), with `key=`. */
+/** A URI naming the server of a client passed in (for messages when the URI names no host), with `key=`. */
 export function describeClient(client: RedisClient, key: string): string {
   const q = `key=${encodeURIComponent(key)}`;
   if (client.isCluster) {
@@ -138,71 +193,4 @@ export function describeClient(client: RedisClient, key: string): string {
   const o = (client as { options?: RedisOptions }).options ?? {};
   const scheme = o.tls ? 'rediss' : 'redis';
   return `${scheme}://${o.host ?? 'localhost'}:${o.port ?? 6379}/${o.db ?? 0}?${q}`;
-}
-
-/**
- * Checks `RedisStorage`'s constructor arguments (`(uri, options?)` or
- * `(urlOrClient, key, options?)`) and applies the defaults.
- *
- * @throws {InvalidUriError} for a bad URI, a key given twice differently, or
- *   a first argument that is neither a URI nor a client.
- * @throws {InvalidOptionError} for an option value of the wrong type or out
- *   of range, or one the URI sets differently.
- */
-export function resolveArgs(
-  urlOrClient: string | RedisClient,
-  keyOrOptions?: string | RedisStorageOptions,
-  maybeOptions?: RedisStorageOptions,
-): ResolvedArgs {
-  const keyArg = typeof keyOrOptions === 'string' ? keyOrOptions : undefined;
-  const options: RedisStorageOptions =
-    (typeof keyOrOptions === 'object' && keyOrOptions !== null ? keyOrOptions : maybeOptions) ?? {};
-  let uri: string;
-  let key: string;
-  let client: RedisClient | undefined;
-  let parts: RedisUriParts | undefined;
-  if (typeof urlOrClient === 'string') {
-    parts = parseRedisUri(urlOrClient);
-    if (keyArg !== undefined && parts.key !== undefined && keyArg !== parts.key) {
-      throw new InvalidUriError(
-        `The URI names key "${parts.key}" but the key argument is "${keyArg}": give it once`,
-        { uri: urlOrClient },
-      );
-    }
-    key = keyArg ?? parts.key ?? '';
-    uri =
-      parts.key === undefined && key !== ''
-        ? `${urlOrClient}${urlOrClient.includes('?') ? '&' : '?'}key=${encodeURIComponent(key)}`
-        : urlOrClient;
-  } else if (isClient(urlOrClient)) {
-    client = urlOrClient;
-    key = keyArg ?? '';
-    uri = describeClient(urlOrClient, key);
-  } else {
-    throw new InvalidUriError(
-      'RedisStorage takes a redis:// URI or an ioredis Redis/Cluster client as its first argument',
-    );
-  }
-  const leaseMs = pickOption('leaseMs', options.leaseMs, parts?.leaseMs, uri);
-  return {
-    uri,
-    key,
-    client,
-    parts,
-    options,
-    timeoutMs: positive('flushTimeoutMs', options.flushTimeoutMs, DEFAULT_FLUSH_TIMEOUT_MS, uri),
-    pageBytes: positive('readPageBytes', options.readPageBytes, DEFAULT_READ_PAGE_BYTES, uri),
-    maxCallBytes: positive('maxCallBytes', options.maxCallBytes, DEFAULT_MAX_CALL_BYTES, uri),
-    leaseMs: Math.ceil(positive('leaseMs', leaseMs, DEFAULT_LEASE_MS, uri)),
-    takeover: boolean(
-      'takeover',
-      pickOption('takeover', options.takeover, parts?.takeover, uri),
-      uri,
-    ),
-    allowEviction: boolean(
-      'allowEviction',
-      pickOption('allowEviction', options.allowEviction, parts?.allowEviction, uri),
-      uri,
-    ),
-  };
 }

@@ -343,6 +343,8 @@ export function aclRule(ctx: RedisErrorContext): string {
  *
  * - refused credentials (`WRONGPASS`, `NOAUTH`) or a missing ACL permission
  *   (`NOPERM`, naming the commands and keys needed): {@link StoragePermissionError};
+ * - a server out of memory (`OOM` under `noeviction`): a {@link StorageError}
+ *   (not retryable: waiting does not free memory) that names the fix;
  * - a connection that cannot succeed (a TLS certificate that does not verify)
  *   or any other reply: {@link StorageError}.
  *
@@ -364,6 +366,19 @@ export function toStorageError(
   if (isAuthError(e)) {
     return new StoragePermissionError(
       `Redis at ${ctx.uri} refused a permission during ${op} (${cause.message}): the ACL user needs ${REQUIRED_COMMANDS.slice(0, -1).join(', ')} and ${REQUIRED_COMMANDS.at(-1)} on ${keyList(ctx)} (readers: XRANGE, XREVRANGE, HMGET and EXISTS). For example: ${aclRule(ctx)}`,
+      { uri: ctx.uri, cause },
+    );
+  }
+  if (cause.message.startsWith('OOM')) {
+    // A full server, not a passing fault: waiting does not free memory, so
+    // this is not retryable, and the flush's data stays buffered for a
+    // flush() once the operator has made room.
+    const kept =
+      op === 'flush' || op === 'open'
+        ? " Nothing was appended; this writer's unflushed data stays buffered: flush() again once memory is freed."
+        : '';
+    return new StorageError(
+      `Redis at ${ctx.uri} is out of memory: it refused the ${op} (OOM: used memory is above maxmemory, and its maxmemory-policy noeviction keeps the checkpoint instead of evicting keys).${kept} Raise maxmemory (CONFIG SET maxmemory <bytes>, and in redis.conf; on a managed service, a larger node type), or free memory by deleting keys that are not needed.`,
       { uri: ctx.uri, cause },
     );
   }

@@ -1,10 +1,15 @@
-import { BufferedStorage, type Chunk, type OpenResult } from '@yoink/storage-core';
+import {
+  BufferedStorage,
+  type Chunk,
+  type OpenResult,
+  type ReadOptions,
+} from '@yoink/storage-core';
 import { createClient, type RedisClient } from './client.js';
 import { Connection } from './connection.js';
 import { FencedAppender } from './fenced-appender.js';
 import { type CheckpointKeys, checkpointKeys } from './keys.js';
 import { WriterLease } from './lease.js';
-import { type RedisStorageOptions, resolveArgs } from './options.js';
+import { describeClient, type RedisStorageOptions, resolveArgs } from './options.js';
 import {
   CheckpointDataLostError,
   EvictionPolicyError,
@@ -20,7 +25,7 @@ export type { RedisStorageOptions } from './options.js';
  *
  * - **Layout.** The data is the stream at `key`: each flush appends entries
  *   `XADD key <seq>-<n> d <text>`, where `seq` numbers flushes and `n` the
- *   elements of one flush; an element holds up to 256 Ki UTF-16 units (usually
+ *   elements of one flush; an element holds up to 64 Ki UTF-16 units (usually
  *   whole lines, possibly part of one). The flush fence is the hash
  *   `{key}:meta` (or `key:meta` when `key` has a hash tag) with fields `owner`,
  *   `seq`, `part`, `data` and `epoch`; the writer lease is the string
@@ -68,10 +73,14 @@ export type { RedisStorageOptions } from './options.js';
  *   {@link StorageUnavailableError} (`retryable`; a flush keeps its data). No
  *   call waits longer.
  *
- * A client passed in belongs to the caller: `close()` flushes but does not quit it.
+ * A client passed in (`options.client`) belongs to the caller: `close()`
+ * flushes but does not quit it.
  *
- * @throws {InvalidUriError} from the constructor for a bad URI or a missing key.
- * @throws {InvalidOptionError} from the constructor for a bad option value.
+ * @throws {InvalidUriError} from the constructor for a bad URI, a missing key
+ *   or an unknown query parameter.
+ * @throws {InvalidOptionError} from the constructor for an unknown option
+ *   (with "did you mean"), a bad option value, or settings that cannot apply
+ *   to a client passed in.
  * @throws {EvictionPolicyError} from the first `write()` on an evicting server.
  * @throws {ConcurrentWriterError} from the first `write()` while another
  * writer holds the lease, and from `flush()` once another writer took it.
@@ -82,13 +91,13 @@ export type { RedisStorageOptions } from './options.js';
  *
  * @example
  * ```ts
- * const storage = new RedisStorage('redis://:secret@localhost:6379/0', 'yoink:crawl-1');
+ * const storage = new RedisStorage('redis://:secret@localhost:6379/0?key=yoink:crawl-1');
  * await storage.write('{"url":"https://example.com"}\n');
  * await storage.flush();
  * for await (const line of storage.read()) console.log(line);
  * await storage.close();
- * // or: new RedisStorage('redis://localhost?key=yoink:crawl-1')
- * // or: new RedisStorage(new Cluster([{ host, port }]), 'yoink:crawl-1')
+ * // or with your own client (never quit by us):
+ * // new RedisStorage('redis://?key=yoink:crawl-1', { client: new Cluster([{ host, port }]) })
  * ```
  */
 export class RedisStorage extends BufferedStorage {
@@ -105,35 +114,32 @@ export class RedisStorage extends BufferedStorage {
   readonly #allowEviction: boolean;
 
   /**
-   * @param uri `redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=h:p,…][&leaseMs=…][&takeover=true][&allowEviction=true]`.
+   * @param uri `redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=h:p,…][&leaseMs=…][&takeover=true][&allowEviction=true]`;
+   *   with `options.client`, `redis://?key=<key>` (a host and port there are informational).
+   * @param options see {@link RedisStorageOptions}.
    */
-  constructor(uri: string, options?: RedisStorageOptions);
-  /**
-   * @param urlOrClient a URI as above (its `key` may be left out), or an ioredis
-   *   `Redis`/`Cluster` that stays the caller's (never quit by us).
-   * @param key the Redis key of the checkpoint's stream.
-   */
-  constructor(urlOrClient: string | RedisClient, key: string, options?: RedisStorageOptions);
-  constructor(
-    urlOrClient: string | RedisClient,
-    keyOrOptions?: string | RedisStorageOptions,
-    maybeOptions?: RedisStorageOptions,
-  ) {
-    const args = resolveArgs(urlOrClient, keyOrOptions, maybeOptions);
-    super(args.uri, args.options);
+  constructor(uri: string, options?: RedisStorageOptions) {
+    const args = resolveArgs(uri, options);
+    super(uri, args.options);
     this.key = args.key;
-    this.keys = checkpointKeys(args.key, args.uri);
-    const ctx: RedisErrorContext = { uri: args.uri, keys: this.keys };
+    this.keys = checkpointKeys(args.key, uri);
+    // Messages name the URI (redacted when the error is built); with a client
+    // passed in and a URI without a host, they name the client's server.
+    const ctx: RedisErrorContext = {
+      uri: args.client && !args.parts.hasHost ? describeClient(args.client, args.key) : this.rawUri,
+      keys: this.keys,
+    };
     this.#ctx = ctx;
-    const { options, parts } = args;
+    const { parts } = args;
+    const settings = args.options;
     // A client created from the URI is ours to quit; a read after close()
     // creates another one for its own duration.
     this.#connect = () =>
       new Connection(
-        createClient(parts as NonNullable<typeof parts>, {
-          tls: options.tls,
-          redisOptions: options.redisOptions,
-          clusterOptions: options.clusterOptions,
+        createClient(parts, {
+          tls: settings.tls,
+          redisOptions: settings.redisOptions,
+          clusterOptions: settings.clusterOptions,
           connectTimeoutMs: Math.min(args.timeoutMs, 10_000),
         }),
         true,
@@ -149,7 +155,7 @@ export class RedisStorage extends BufferedStorage {
     this.#allowEviction = args.allowEviction;
   }
 
-  /** The ioredis client in use (the caller's, or the one created from the URI). */
+  /** The ioredis client in use (the caller's `options.client`, or the one created from the URI). */
   get client(): RedisClient {
     return this.#conn.client;
   }
@@ -173,10 +179,10 @@ export class RedisStorage extends BufferedStorage {
    * early); a read running while `close()` happens keeps the client until it
    * ends.
    */
-  protected override async *readChunks(): AsyncGenerator<Chunk> {
+  protected override async *readChunks(options: ReadOptions): AsyncGenerator<Chunk> {
     const { conn, done } = await this.#borrow();
     try {
-      yield* readStream(conn, this.#ctx, this.#pageBytes);
+      yield* readStream(conn, this.#ctx, this.#pageBytes, options.signal);
     } finally {
       await done();
     }

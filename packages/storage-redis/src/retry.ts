@@ -78,6 +78,8 @@ export interface RetryOptions {
   fail(e: unknown): unknown;
   /** The error to throw once the deadline passed; `cause` is the last failure seen, if any. */
   timedOut(cause: unknown): unknown;
+  /** Told before each pause: the attempt that failed (1 for the first), its error, and the pause in ms. */
+  onRetry?(attempt: number, error: unknown, delayMs: number): void;
 }
 
 /**
@@ -103,7 +105,9 @@ export async function retryWithDeadline<T>(
   const deadline = Date.now() + options.timeoutMs;
   let backoff = FIRST_BACKOFF_MS;
   let last: unknown;
+  let attempts = 0;
   for (;;) {
+    attempts += 1;
     let result: T | typeof TIMED_OUT;
     try {
       result = await withDeadline(attempt(), deadline - Date.now());
@@ -112,6 +116,7 @@ export async function retryWithDeadline<T>(
       if (!verdict.retry) throw await options.fail(verdict.error);
       last = e;
       if (Date.now() + backoff < deadline) {
+        options.onRetry?.(attempts, e, backoff);
         await delay(backoff);
         backoff = nextBackoff(backoff);
         continue;

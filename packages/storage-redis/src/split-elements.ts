@@ -1,5 +1,10 @@
-/** Default size bound of one stream element, in UTF-16 code units (≤ 768 KiB of UTF-8). */
-export const DEFAULT_ELEMENT_CHARS: number = 256 * 1024;
+/**
+ * Default size bound of one stream element, in UTF-16 code units (64 KiB of
+ * ASCII, ≤ 192 KiB of UTF-8). Smaller elements make smaller transient
+ * strings and Buffers when reading; measured on a 300 MB checkpoint, peak
+ * RSS growth of a read was ~50 MB with 256 Ki units and ~40 MB with 64 Ki.
+ */
+export const DEFAULT_ELEMENT_CHARS: number = 64 * 1024;
 
 /**
  * Cuts `data` into pieces of at most `maxChars` UTF-16 code units, in order,

@@ -32,15 +32,17 @@ export function nextPageCount(page: Page, pageBytes: number): number {
  * decoding each one alone is exact, and `Buffer#toString` takes V8's fast
  * UTF-8 path.
  */
-export function* pageText(page: Page): Generator<string> {
+export function pageText(page: Page): string[] {
+  const out: string[] = [];
   for (const [, fields] of page) {
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const name = fields[i] as Buffer;
       if (name.length === 1 && name[0] === 0x64) {
-        yield (fields[i + 1] as Buffer).toString('utf8');
+        out.push((fields[i + 1] as Buffer).toString('utf8'));
       }
     }
   }
+  return out;
 }
 
 /** The replies of a pipeline, in order; throws the first error among them. */
@@ -52,13 +54,35 @@ function replies(results: [Error | null, unknown][] | null): unknown[] {
   });
 }
 
+/** `promise`, or a rejection with `signal.reason` as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 /**
  * Reads the checkpoint's stream from the start to the last entry that
  * exists when the read starts (a writer appending meanwhile cannot keep the
  * read going forever), in pages of about `pageBytes`:
  * `XRANGE key (<last id> <end> COUNT n`, O(log N) per page, so a full read is
  * linear. The next page is asked for before the current one is handed out
- * (two pages in memory at most).
+ * (two pages in memory at most). When `signal` aborts, the read stops at
+ * once (a page in flight is abandoned, no further page is asked for) and
+ * rejects with the signal's reason.
  *
  * A read never ends early without saying so. Entries are never removed from
  * a checkpoint, so it throws {@link CheckpointDataLostError} (before handing
@@ -78,17 +102,22 @@ export async function* readStream(
   conn: Connection,
   ctx: RedisErrorContext,
   pageBytes: number,
+  signal?: AbortSignal,
 ): AsyncGenerator<string> {
   const { data, meta } = ctx.keys;
   const client = conn.client;
-  const [top, fence] = await conn.call('read', async () =>
-    replies(
-      await client
-        .pipeline()
-        .xrevrange(data, '+', '-', 'COUNT', 1)
-        .hmget(meta, 'epoch', 'data')
-        .exec(),
+  signal?.throwIfAborted();
+  const [top, fence] = await abortable(
+    conn.call('read', async () =>
+      replies(
+        await client
+          .pipeline()
+          .xrevrange(data, '+', '-', 'COUNT', 1)
+          .hmget(meta, 'epoch', 'data')
+          .exec(),
+      ),
     ),
+    signal,
   );
   const [epoch, flush] = fence as (string | null)[];
   const end = (top as [string, string[]][])[0]?.[0];
@@ -114,7 +143,7 @@ export async function* readStream(
   let from = '-';
   let next: Promise<unknown[]> | undefined = fetch(from, count);
   while (next) {
-    const [entries, now] = await next;
+    const [entries, now] = await abortable(next, signal);
     const page = entries as Page;
     next = undefined;
     if (epoch !== null && epoch !== undefined && now !== epoch) {
@@ -124,13 +153,29 @@ export async function* readStream(
     if (lastId !== end && page.length < count) {
       throw dataLostError(ctx, { kind: 'ended-early', at: lastId ?? from, end }, 'read');
     }
+    // Decode the page at once and let go of its Buffers before anything
+    // else runs. Handed out one by one instead, they stayed reachable while
+    // the caller consumed the page (and the next one arrived), long enough
+    // for V8 to promote them to the old generation, where their memory
+    // (outside the JS heap) waited for a full GC: peak RSS then grew by
+    // 100+ MB over a 300 MB read. Freed young, it stays within ~40 MB.
+    const texts = pageText(page);
+    const nextCount = nextPageCount(page, pageBytes);
+    // Emptied in place: the reply array is also held by the pipeline's result.
+    page.length = 0;
     if (lastId !== undefined && lastId !== end) {
-      count = nextPageCount(page, pageBytes);
+      signal?.throwIfAborted();
+      count = nextCount;
       from = `(${lastId}`;
       next = fetch(from, count);
       // If the caller stops early, the prefetched page is dropped quietly.
       next.catch(() => {});
     }
-    yield* pageText(page);
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i] as string;
+      // Each element can be collected once the caller has its lines.
+      texts[i] = '';
+      yield text;
+    }
   }
 }

@@ -6,6 +6,7 @@ describe('parseRedisUri', () => {
   it('reads user, password, host, port, db and key', () => {
     expect(parseRedisUri('redis://app:s3cret@cache.internal:6380/2?key=yoink:crawl-1')).toEqual({
       tls: false,
+      hasHost: true,
       host: 'cache.internal',
       port: 6380,
       username: 'app',
@@ -13,6 +14,7 @@ describe('parseRedisUri', () => {
       db: 2,
       key: 'yoink:crawl-1',
       cluster: false,
+      hasNodes: false,
       nodes: [{ host: 'cache.internal', port: 6380 }],
     });
   });
@@ -26,6 +28,7 @@ describe('parseRedisUri', () => {
       undefined,
       undefined,
     ]);
+    expect(p.hasHost).toBe(false);
     expect(parseRedisUri('redis://h/?key=k').db).toBe(0);
   });
 
@@ -45,7 +48,7 @@ describe('parseRedisUri', () => {
     expect(parseRedisUri('redis://h?key={crawl}:x').key).toBe('{crawl}:x');
   });
 
-  it('leaves the key undefined when absent (it may be passed separately)', () => {
+  it('leaves the key undefined when absent (RedisStorage refuses it)', () => {
     expect(parseRedisUri('redis://h:1234').key).toBeUndefined();
   });
 
@@ -65,26 +68,19 @@ describe('parseRedisUri', () => {
     expect(parseRedisUri('redis://a?key=k&cluster=false').cluster).toBe(false);
   });
 
-  it('reads the writer lease settings leaseMs and takeover', () => {
-    const p = parseRedisUri('redis://h?key=k&leaseMs=600&takeover=true');
-    expect([p.leaseMs, p.takeover]).toEqual([600, true]);
-    const q = parseRedisUri('redis://h?key=k');
-    expect([q.leaseMs, q.takeover]).toEqual([undefined, undefined]);
-    expect(parseRedisUri('redis://h?key=k&takeover=no').takeover).toBe(false);
+  it('leaves option parameters (leaseMs, takeover, allowEviction, unknown ones) to the options kit', () => {
+    const p = parseRedisUri('redis://h?key=k&leaseMs=600&takeover=true&color=blue');
+    expect(p.key).toBe('k');
+    expect(Object.keys(p)).not.toContain('leaseMs');
   });
 
-  it('reads the eviction opt-out allowEviction', () => {
-    expect(parseRedisUri('redis://h?key=k&allowEviction=true').allowEviction).toBe(true);
-    expect(parseRedisUri('redis://h?key=k&allowEviction=false').allowEviction).toBe(false);
-    expect(parseRedisUri('redis://h?key=k').allowEviction).toBeUndefined();
+  it("reads cluster with core's booleans (true/false/1/0)", () => {
+    expect(parseRedisUri('redis://a?key=k&cluster=1').cluster).toBe(true);
+    expect(parseRedisUri('redis://a?key=k&cluster=0').cluster).toBe(false);
   });
 
   it.each([
     ['http://h?key=k', /scheme/],
-    ['redis://h?key=k&leaseMs=0', /leaseMs must be a positive whole number/],
-    ['redis://h?key=k&leaseMs=1.5', /leaseMs must be a positive whole number/],
-    ['redis://h?key=k&takeover=please', /takeover must be true or false/],
-    ['redis://h?key=k&allowEviction=maybe', /allowEviction must be true or false/],
     ['redis:h?key=k', /scheme/],
     ['redis://h:0?key=k', /port/],
     ['redis://h:70000?key=k', /well-formed|port/],
@@ -92,12 +88,13 @@ describe('parseRedisUri', () => {
     ['redis://h/x?key=k', /database index/],
     ['redis://h/1/2?key=k', /database index/],
     ['redis://h/-1?key=k', /database index/],
-    ['redis://h?key=k&color=blue', /unknown query parameter "color"/],
     ['redis://h?key=a&key=b', /repeated/],
     ['redis://h?key=', /empty/],
     ['redis://h?key=%E0%A4%A', /percent-encoding/],
     ['redis://h?key=k&nodes=b:1', /only allowed with cluster=true/],
     ['redis://h?key=k&cluster=maybe', /true or false/],
+    ['redis://h?key=k&cluster=yes', /true or false/],
+    ['redis://h?key=k&cluster=true&cluster=true', /repeated/],
     ['redis://h?key=k&cluster=true&nodes=b', /host:port/],
     ['redis://h/3?key=k&cluster=true', /only database 0/],
     ['redis://h?key=k#frag', /fragment/],

@@ -1,4 +1,4 @@
-import { InvalidUriError } from '@yoink/storage-core';
+import { InvalidUriError, queryPairs, redactUri } from '@yoink/storage-core';
 
 /** One Redis node address. */
 export interface RedisNodeAddress {
@@ -6,10 +6,12 @@ export interface RedisNodeAddress {
   port: number;
 }
 
-/** What a `redis://` or `rediss://` URI says, as parsed by {@link parseRedisUri}. */
+/** What the authority, path and Redis-specific query parameters of a URI say (see {@link parseRedisUri}). */
 export interface RedisUriParts {
   /** `true` for `rediss://` (TLS). */
   tls: boolean;
+  /** `true` when the URI names a host (`redis://?key=k` does not). */
+  hasHost: boolean;
   /** Host name or IP (IPv6 without brackets). Default `localhost`. */
   host: string;
   /** Port. Default 6379. */
@@ -24,25 +26,14 @@ export interface RedisUriParts {
   key: string | undefined;
   /** `true` with `cluster=true`. */
   cluster: boolean;
+  /** `true` when the URI has `nodes=`. */
+  hasNodes: boolean;
   /** Cluster seed nodes: the URI's host first, then those of `nodes=h:p,h:p`. */
   nodes: RedisNodeAddress[];
-  /** The `leaseMs` query parameter (writer lease TTL in ms), when present. */
-  leaseMs?: number | undefined;
-  /** The `takeover` query parameter (`true`: take a live writer lease at once), when present. */
-  takeover?: boolean | undefined;
-  /** The `allowEviction` query parameter (`true`: accept an evicting server), when present. */
-  allowEviction?: boolean | undefined;
 }
 
-/** Query parameters a Redis URI may carry. */
-export const REDIS_URI_PARAMS: readonly string[] = [
-  'key',
-  'cluster',
-  'nodes',
-  'leaseMs',
-  'takeover',
-  'allowEviction',
-];
+/** The query parameters this file reads; the others are options, checked by core's kit. */
+export const OWN_URI_PARAMS: readonly string[] = ['key', 'cluster', 'nodes'];
 
 const FORMAT =
   'expected redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=host2:port2,host3:port3][&leaseMs=15000][&takeover=true][&allowEviction=true]';
@@ -50,7 +41,7 @@ const FORMAT =
 const DEFAULT_PORT = 6379;
 
 function fail(uri: string, what: string): never {
-  throw new InvalidUriError(`Invalid Redis URI ${uri}: ${what} (${FORMAT})`, { uri });
+  throw new InvalidUriError(`Invalid Redis URI ${redactUri(uri)}: ${what} (${FORMAT})`, { uri });
 }
 
 function decode(uri: string, text: string, what: string): string {
@@ -68,13 +59,6 @@ function parsePort(uri: string, text: string, what: string): number {
   return port;
 }
 
-function parseBoolean(uri: string, name: string, value: string): boolean {
-  const v = value.toLowerCase();
-  if (v === 'true' || v === '1' || v === 'yes') return true;
-  if (v === 'false' || v === '0' || v === 'no') return false;
-  return fail(uri, `${name} must be true or false, got "${value}"`);
-}
-
 function parseNode(uri: string, text: string): RedisNodeAddress {
   const m = /^(\[[^\]]+\]|[^:[\]]+):(\d+)$/.exec(text);
   if (!m) fail(uri, `cluster node "${text}" must be host:port`);
@@ -83,18 +67,21 @@ function parseNode(uri: string, text: string): RedisNodeAddress {
 }
 
 /**
- * Parses a Redis storage URI without connecting:
- * `redis[s]://[user][:password]@host[:port][/db]?key=<key>[&cluster=true&nodes=h2:p2,h3:p3][&leaseMs=15000][&takeover=true][&allowEviction=true]`.
+ * Parses the parts of a Redis storage URI that are not options, without
+ * connecting: the scheme, the authority (`[user][:password]@host[:port]`),
+ * the database index, and the query parameters `key`, `cluster` and `nodes`.
+ * Every other query parameter is an option (`leaseMs`, `takeover`,
+ * `allowEviction`), checked by core's `defineOptions` kit in the constructor.
  *
- * Query values are percent-decoded (`+` stays a plus sign), so a key with `&`,
- * `#` or `%` must be percent-encoded. The key may be missing here (it can be
- * given separately to `RedisStorage`); {@link RedisStorage} requires one.
+ * Query values are percent-decoded (`+` stays a plus sign), so a key with
+ * `&`, `#` or `%` must be percent-encoded. `cluster` takes core's booleans
+ * (`true`, `false`, `1`, `0`).
  *
  * @throws {InvalidUriError} for another scheme, a port outside 1–65535, a db
  * index that is not a non-negative integer (or not 0 with `cluster=true`), an
- * empty, repeated or unknown query parameter, `nodes` without `cluster=true`,
- * a `leaseMs` that is not a positive whole number, a `cluster`, `takeover` or
- * `allowEviction` that is not true/false, or bad percent-encoding. The message never contains the password.
+ * empty or repeated `key`/`cluster`/`nodes`, `nodes` without `cluster=true`, a
+ * `cluster` that is not a boolean, or bad percent-encoding. The message never
+ * contains the password.
  *
  * @example
  * ```ts
@@ -103,7 +90,6 @@ function parseNode(uri: string, text: string): RedisNodeAddress {
  * ```
  */
 export function parseRedisUri(uri: string): RedisUriParts {
-  if (typeof uri !== 'string') fail(String(uri), 'the URI must be a string');
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(uri);
   const name = scheme?.[1]?.toLowerCase();
   if (name !== 'redis' && name !== 'rediss') fail(uri, 'the scheme must be redis:// or rediss://');
@@ -115,8 +101,8 @@ export function parseRedisUri(uri: string): RedisUriParts {
   }
   if (url.hash) fail(uri, 'a fragment (#…) is not allowed; percent-encode # in the key as %23');
 
-  let host = url.hostname.replace(/^\[|\]$/g, '');
-  host = host === '' ? 'localhost' : decode(uri, host, 'the host');
+  const rawHost = url.hostname.replace(/^\[|\]$/g, '');
+  const host = rawHost === '' ? 'localhost' : decode(uri, rawHost, 'the host');
   const port = url.port === '' ? DEFAULT_PORT : parsePort(uri, url.port, 'the port');
   const username = url.username === '' ? undefined : decode(uri, url.username, 'the user name');
   const password = url.password === '' ? undefined : decode(uri, url.password, 'the password');
@@ -129,44 +115,25 @@ export function parseRedisUri(uri: string): RedisUriParts {
     db = Number(m[1]);
   }
 
-  const params = new Map<string, string>();
-  const search = url.search.startsWith('?') ? url.search.slice(1) : url.search;
-  for (const pair of search === '' ? [] : search.split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const rawName = eq === -1 ? pair : pair.slice(0, eq);
-    const rawValue = eq === -1 ? '' : pair.slice(eq + 1);
-    const paramName = decode(uri, rawName, 'a query parameter name');
-    const value = decode(uri, rawValue, `the value of "${paramName}"`);
-    if (!REDIS_URI_PARAMS.includes(paramName)) {
-      fail(
-        uri,
-        `unknown query parameter "${paramName}" (known: ${REDIS_URI_PARAMS.join(', ')}; pass other settings as options)`,
-      );
-    }
-    if (params.has(paramName)) fail(uri, `the query parameter "${paramName}" is repeated`);
-    if (value === '') fail(uri, `the query parameter "${paramName}" is empty`);
-    params.set(paramName, value);
+  const own = new Map<string, string>();
+  for (const [param, value] of queryPairs(uri)) {
+    if (!OWN_URI_PARAMS.includes(param)) continue;
+    if (own.has(param)) fail(uri, `the query parameter "${param}" is repeated`);
+    if (value === '') fail(uri, `the query parameter "${param}" is empty`);
+    own.set(param, value);
   }
 
-  const clusterParam = params.get('cluster');
-  const cluster = clusterParam === undefined ? false : parseBoolean(uri, 'cluster', clusterParam);
-  const takeoverParam = params.get('takeover');
-  const takeover =
-    takeoverParam === undefined ? undefined : parseBoolean(uri, 'takeover', takeoverParam);
-  const allowParam = params.get('allowEviction');
-  const allowEviction =
-    allowParam === undefined ? undefined : parseBoolean(uri, 'allowEviction', allowParam);
-  const leaseParam = params.get('leaseMs');
-  let leaseMs: number | undefined;
-  if (leaseParam !== undefined) {
-    if (!/^\d{1,10}$/.test(leaseParam) || Number(leaseParam) < 1) {
-      fail(uri, `leaseMs must be a positive whole number of milliseconds, got "${leaseParam}"`);
+  const clusterParam = own.get('cluster');
+  let cluster = false;
+  if (clusterParam !== undefined) {
+    // Core's one rule for booleans in a URI.
+    if (clusterParam === 'true' || clusterParam === '1') cluster = true;
+    else if (clusterParam !== 'false' && clusterParam !== '0') {
+      fail(uri, `cluster must be true or false (or 1, 0), got "${clusterParam}"`);
     }
-    leaseMs = Number(leaseParam);
   }
   const nodes: RedisNodeAddress[] = [{ host, port }];
-  const nodesParam = params.get('nodes');
+  const nodesParam = own.get('nodes');
   if (nodesParam !== undefined) {
     if (!cluster) fail(uri, 'nodes=… is only allowed with cluster=true');
     for (const n of nodesParam.split(',')) nodes.push(parseNode(uri, n.trim()));
@@ -175,16 +142,15 @@ export function parseRedisUri(uri: string): RedisUriParts {
 
   return {
     tls: name === 'rediss',
+    hasHost: rawHost !== '',
     host,
     port,
     username,
     password,
     db,
-    key: params.get('key'),
+    key: own.get('key'),
     cluster,
+    hasNodes: nodesParam !== undefined,
     nodes,
-    leaseMs,
-    takeover,
-    allowEviction,
   };
 }

@@ -30,7 +30,10 @@ describeConformance<FaultyRedisStorage>('RedisStorage (3-node cluster, URI)', {
 describeConformance<FaultyRedisStorage>(
   'RedisStorage (3-node cluster, Cluster instance passed in)',
   {
-    create: (location) => new FaultyRedisStorage(shared, `yoink:${location}`),
+    create: (location) =>
+      new FaultyRedisStorage(`redis://?key=${encodeURIComponent(`yoink:${location}`)}`, {
+        client: shared,
+      }),
     failNextFlush: (storage) => {
       storage.failNext = true;
     },
@@ -76,7 +79,7 @@ describe('RedisStorage on a cluster', () => {
   });
 
   it('close() leaves a Cluster passed in connected (it is the caller’s)', async () => {
-    const s = new RedisStorage(shared, 'yoink:caller-owned');
+    const s = new RedisStorage('redis://?key=yoink:caller-owned', { client: shared });
     await s.write('x\n');
     await s.close();
     expect(shared.status).toBe('ready');

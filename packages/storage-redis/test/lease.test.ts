@@ -7,6 +7,7 @@ import { collectLines } from '@yoink/storage-testkit';
 import { type RedisTestServer, startRedis } from '@yoink/test-servers/redis';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointKeys } from '../src/keys.js';
 import { RedisStorage, type RedisStorageOptions } from '../src/redis-storage.js';
 import { failureOf, until } from './helpers.js';
 
@@ -109,7 +110,7 @@ describe('RedisStorage writer lease', () => {
 
   it('after the first writer closes, a second writer starts at once', async () => {
     const key = freshKey('clean-restart');
-    const { lease } = new RedisStorage(redis.url, key).keys;
+    const { lease } = checkpointKeys(key);
     const first = open(key);
     const second = open(key);
     await first.write('a1\n');
@@ -159,7 +160,7 @@ describe('RedisStorage writer lease', () => {
 
   it('takeover: true takes a live lease at once; the old writer’s next flush is refused and keeps its data', async () => {
     const key = freshKey('takeover');
-    const { lease } = new RedisStorage(redis.url, key).keys;
+    const { lease } = checkpointKeys(key);
     const old = open(key);
     await old.write('old-1\n');
     await old.flush();
@@ -202,7 +203,7 @@ describe('RedisStorage writer lease', () => {
 
   it('takeover=true and leaseMs in the URI work like the options', async () => {
     const key = freshKey('uri');
-    const { lease } = new RedisStorage(redis.url, key).keys;
+    const { lease } = checkpointKeys(key);
     const old = open(key);
     await old.write('old\n');
     await old.flush();
@@ -221,7 +222,7 @@ describe('RedisStorage writer lease', () => {
   it('the lease is renewed while a writer idles longer than leaseMs', async () => {
     const key = freshKey('idle');
     const leaseMs = 600;
-    const { lease } = new RedisStorage(redis.url, key).keys;
+    const { lease } = checkpointKeys(key);
     const writer = open(key, { leaseMs });
     await writer.write('before\n');
     await writer.flush();
@@ -246,7 +247,7 @@ describe('RedisStorage writer lease', () => {
 
   it('a writer whose lease expired while nobody else wrote takes it again at its next flush', async () => {
     const key = freshKey('expired');
-    const { lease } = new RedisStorage(redis.url, key).keys;
+    const { lease } = checkpointKeys(key);
     const writer = open(key, { leaseMs: 60_000 });
     await writer.write('one\n');
     await writer.flush();
@@ -260,7 +261,7 @@ describe('RedisStorage writer lease', () => {
 
   it('a writer whose lease expired and who was overtaken is refused, even when the other writer has left', async () => {
     const key = freshKey('overtaken');
-    const { lease } = new RedisStorage(redis.url, key).keys;
+    const { lease } = checkpointKeys(key);
     const slow = open(key, { leaseMs: 60_000 });
     await slow.write('slow-1\n');
     await slow.flush();

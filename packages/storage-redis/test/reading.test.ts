@@ -1,11 +1,19 @@
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { collectLines } from '@yoink/storage-testkit';
 import { type RedisTestServer, startRedis } from '@yoink/test-servers/redis';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { checkpointKeys } from '../src/keys.js';
 import { RedisStorage, type RedisStorageOptions } from '../src/redis-storage.js';
 import { expectCode, failureOf, jsonLines, until } from './helpers.js';
 
 const DATA_LOST = 'ERR_YOINK_DATA_LOST';
+const READ_RSS = fileURLToPath(new URL('./fixtures/read-rss.mjs', import.meta.url));
+const run = promisify(execFile);
+const DATA_LOST_CLOSE = fileURLToPath(new URL('./fixtures/data-lost-close.mjs', import.meta.url));
 
 let redis: RedisTestServer;
 let admin: Redis;
@@ -127,7 +135,7 @@ describe('RedisStorage reads', () => {
     await take(it, 100, got);
     // Start over (as the README says), with more flushes than the old one had:
     // the new stream's IDs cover the whole range the read has left.
-    await admin.del(...Object.values(new RedisStorage(redis.url, key).keys));
+    await admin.del(...Object.values(checkpointKeys(key)));
     await writeAll(key, jsonLines(600, 'new'), 10);
     expectCode(await failureOf(drain(it, got)), DATA_LOST);
     expect(got.every((l) => l.startsWith('{"old"'))).toBe(true);
@@ -151,5 +159,60 @@ describe('RedisStorage reads', () => {
     await w.write('');
     await w.write('x'); // opens (lease, fence) without flushing
     expect(await collectLines(open(key).read())).toEqual([]);
+  });
+
+  it('close() after CheckpointDataLostError releases the client (the process exits on its own) and reports the bytes not persisted', async () => {
+    const key = freshKey('lost-close');
+    const { data, meta, lease } = checkpointKeys(key);
+    const child = spawn(process.execPath, [DATA_LOST_CLOSE, redis.keyUri(key), data, meta, lease], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
+    // The child never calls process.exit(): it ends when nothing keeps it alive.
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    const result = JSON.parse(out.trim()) as {
+      flushed: { code: string; message: string };
+      buffered: number;
+      closed: { code: string; message: string };
+      closedState: boolean;
+    };
+    expect(result.flushed.code).toBe(DATA_LOST);
+    expect(result.buffered).toBe('{"lost":2}\n'.length);
+    expect(result.closed.code).toBe(DATA_LOST);
+    expect(result.closed.message).toContain(
+      `was closed without persisting its last ${'{"lost":2}\n'.length} buffered bytes`,
+    );
+    expect(result.closedState).toBe(true);
+  });
+
+  it('reading a 150 MB checkpoint grows peak RSS by less than 64 MB', {
+    timeout: 120_000,
+  }, async () => {
+    const key = freshKey('rss');
+    const w = open(key);
+    const line = `{"url":"https://example.com/","body":"${'x'.repeat(260)}"}\n`;
+    const batch = line.repeat(1_000);
+    const flushes = Math.ceil(150e6 / batch.length);
+    for (let i = 0; i < flushes; i++) {
+      await w.write(batch);
+      await w.flush();
+    }
+    await w.close();
+    const { stdout } = await run(process.execPath, [READ_RSS, redis.keyUri(key)]);
+    const { lines, growth } = JSON.parse(stdout) as { lines: number; growth: number };
+    expect(lines).toBe(flushes * 1_000);
+    expect(growth).toBeLessThan(64 * 1024 * 1024);
+    await admin.del(...Object.values(checkpointKeys(key)));
   });
 });

@@ -1,4 +1,4 @@
-import { InvalidOptionError, StoragePermissionError } from '@yoink/storage-core';
+import { InvalidOptionError, type StorageError, StoragePermissionError } from '@yoink/storage-core';
 import { collectLines } from '@yoink/storage-testkit';
 import {
   type RedisServerOptions,
@@ -111,6 +111,44 @@ describe('RedisStorage on a server that can evict keys (maxmemory-policy allkeys
     }
     // Nothing was recreated behind a reader's back.
     expect(await admin.exists('yoink:evicted')).toBe(0);
+  });
+});
+
+describe('RedisStorage on a full server (maxmemory reached under noeviction)', () => {
+  it('a flush refused with OOM is a StorageError (not retryable) naming the fix; the data stays buffered and is delivered once memory is freed', {
+    timeout: 30_000,
+  }, async () => {
+    const { redis, admin } = await server({
+      args: ['--maxmemory', '4mb', '--maxmemory-policy', 'noeviction'],
+    });
+    const uri = redis.keyUri('yoink:full');
+    const w = open(uri);
+    const lines: string[] = [];
+    let err: unknown;
+    for (let i = 0; i < 200 && err === undefined; i++) {
+      const batch = jsonLines(1_000, `f${i}`).map((l) => `${l}${'x'.repeat(200)}`);
+      await w.write(`${batch.join('\n')}\n`);
+      err = await w.flush().then(
+        () => {
+          lines.push(...batch);
+          return undefined;
+        },
+        (e: unknown) => {
+          lines.push(...batch);
+          return e;
+        },
+      );
+    }
+    const message = expectCode(err, 'ERR_YOINK_STORAGE');
+    expect((err as StorageError).retryable).toBe(false);
+    expect(message).toContain('out of memory');
+    expect(message).toContain('maxmemory');
+    expect(message).toContain('Nothing was appended');
+    expect(w.bufferedBytes).toBeGreaterThan(0);
+    // The operator frees memory: the next flush delivers the kept data, once.
+    await admin.config('SET', 'maxmemory', '0');
+    await w.close();
+    expect(await collectLines(open(uri).read())).toEqual(lines);
   });
 });
 
