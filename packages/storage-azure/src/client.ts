@@ -35,7 +35,7 @@ export interface ConnectionSettings {
 }
 
 /** Where the credentials came from (for `debugLog` and messages; never the credentials themselves). */
-export type CredentialSource =
+type CredentialSource =
   | 'client'
   | 'connectionString'
   | 'environment'

@@ -36,7 +36,7 @@ function messageOf(e: unknown): string {
 }
 
 /** `true` when `e` is a Redis error reply (as opposed to a connection or client error). */
-export function isReplyError(e: unknown): boolean {
+function isReplyError(e: unknown): boolean {
   return e instanceof Error && e.name === 'ReplyError';
 }
 
@@ -56,7 +56,7 @@ export function isAuthError(e: unknown): boolean {
 }
 
 /** `true` for refused credentials (a wrong password or user, none given), not a missing permission. */
-export function isCredentialError(e: unknown): boolean {
+function isCredentialError(e: unknown): boolean {
   const m = messageOf(innermost(e));
   return CREDENTIAL_REPLIES.some((p) => m.startsWith(p));
 }
@@ -180,7 +180,7 @@ export interface RedisErrorContext {
 export type RedisOperation = 'open' | 'flush' | 'read' | 'exists';
 
 /** The commands an ACL user needs, for messages and the README. */
-export const REQUIRED_COMMANDS: readonly string[] = [
+const REQUIRED_COMMANDS: readonly string[] = [
   'INFO',
   'EVAL',
   'EVALSHA',
@@ -331,7 +331,7 @@ export function unreachableError(
  * The ACL rule that grants a user what a checkpoint needs, for messages:
  * `ACL SETUSER <user> ~key ~meta ~lease +eval …`.
  */
-export function aclRule(ctx: RedisErrorContext): string {
+function aclRule(ctx: RedisErrorContext): string {
   const { data, meta, lease } = ctx.keys;
   const commands = REQUIRED_COMMANDS.map((c) => `+${c.toLowerCase().replace(' ', '|')}`).join(' ');
   return `ACL SETUSER <user> ~${data} ~${meta} ~${lease} ${commands}`;

@@ -35,7 +35,7 @@ export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | ty
 }
 
 /** Resolves after `ms`. */
-export function delay(ms: number): Promise<void> {
+function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

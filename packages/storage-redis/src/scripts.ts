@@ -34,7 +34,7 @@ export const REPLY = {
 // the one it started reading).
 
 /** The largest sequence part of a stream ID: `<ms>-MAX_SEQ` is the last ID of `<ms>`. */
-export const MAX_ID_SEQ = '18446744073709551615';
+const MAX_ID_SEQ = '18446744073709551615';
 
 // The stream's last-generated-id (string), or nil when KEYS[1] is not a stream.
 const LAST_ID = `

@@ -9,7 +9,7 @@ import {
 } from './redis-errors.js';
 
 /** What one server's `INFO` says about keeping a checkpoint. */
-export interface ServerFacts {
+interface ServerFacts {
   /** `host:port`, for messages. */
   node: string;
   /** `run_id` (one per server process), or `node` when it is missing. */

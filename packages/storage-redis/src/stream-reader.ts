@@ -2,7 +2,7 @@ import type { Connection } from './connection.js';
 import { dataLostError, type RedisErrorContext } from './redis-errors.js';
 
 /** Entries asked for by the first page, before the entry size is known. */
-export const FIRST_PAGE_COUNT = 16;
+const FIRST_PAGE_COUNT = 16;
 /** The most entries one page asks for. */
 export const MAX_PAGE_COUNT = 1000;
 

@@ -1,7 +1,7 @@
 import { InvalidUriError, queryPairs, redactUri } from '@yoink/storage-core';
 
 /** One Redis node address. */
-export interface RedisNodeAddress {
+interface RedisNodeAddress {
   host: string;
   port: number;
 }
