@@ -26,12 +26,13 @@ const execFileAsync = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
 
-/** The packages the scenario installs (the CLI brings the three backends). */
+/** The packages the scenario installs (the CLI depends on the four backends). */
 export const SCENARIO_PACKAGES = [
   '@yoink/storage-core',
   '@yoink/storage-local',
   '@yoink/storage-redis',
   '@yoink/storage-s3',
+  '@yoink/storage-azure',
   '@yoink/checkpoint',
   '@yoink/storage-cli',
 ];
