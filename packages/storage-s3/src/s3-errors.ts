@@ -249,6 +249,14 @@ export function toStorageError(e: unknown, ctx: ErrorContext): StorageError {
     );
   }
   const network = networkCode(e);
+  if (network === 'timeout') {
+    return new StorageUnavailableError(
+      `The S3 endpoint stopped answering ${ctx.operation} on ${where}${after} ` +
+        `(timeout: ${describeCause(e)}), for ${ctx.uri}. Check that the endpoint is up and reachable, ` +
+        `then try again (requestTimeoutMs and connectionTimeoutMs set how long a request may wait).${kept(ctx)}`,
+      { uri: ctx.uri, cause: e },
+    );
+  }
   if (network) {
     return new StorageUnavailableError(
       `Could not reach the S3 endpoint for ${ctx.operation} on ${where}${after} ` +

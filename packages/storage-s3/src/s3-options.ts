@@ -26,6 +26,16 @@ export interface S3StorageOptions extends BufferedStorageOptions {
   layout?: S3Layout;
   /** Attempts per S3 request, retries included (the SDK retries throttling, 5xx and timeouts). SDK default: 3. */
   maxAttempts?: number;
+  /**
+   * A request that sends and receives nothing for this long fails with
+   * `StorageUnavailableError` (after the SDK's retries, see `maxAttempts`),
+   * so an endpoint that stops answering without closing the connection
+   * cannot make a flush or a read wait forever. An idle timeout: a big
+   * upload or download that keeps moving is never cut short. Default 30,000.
+   */
+  requestTimeoutMs?: number;
+  /** Connecting to the endpoint may take this long, per attempt. Default 5,000. */
+  connectionTimeoutMs?: number;
   /** Part size of the streamed rewrite used when the server lacks UploadPartCopy. Default 8 MiB; at least 5 MiB. */
   partSizeBytes?: number;
   /**
@@ -144,6 +154,8 @@ export function resolveOptions(
       parsed.forcePathStyle !== undefined && 'forcePathStyle (URI)',
       options.clientConfig !== undefined && 'clientConfig',
       options.maxAttempts !== undefined && 'maxAttempts',
+      options.requestTimeoutMs !== undefined && 'requestTimeoutMs',
+      options.connectionTimeoutMs !== undefined && 'connectionTimeoutMs',
     ].filter((x): x is string => typeof x === 'string');
     if (conflicting.length > 0) {
       throw new InvalidUriError(
@@ -176,6 +188,8 @@ export function resolveOptions(
         endpoint: parsed.endpoint,
         forcePathStyle: parsed.forcePathStyle,
         maxAttempts: options.maxAttempts,
+        requestTimeoutMs: options.requestTimeoutMs,
+        connectionTimeoutMs: options.connectionTimeoutMs,
       },
       options.clientConfig,
     ),
