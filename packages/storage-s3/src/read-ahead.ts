@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /** One part of a read: a segment, or a range of an object. */
 export interface ReadPart {
   /** The bytes it holds once fetched: its share of the read-ahead budget. */
@@ -37,6 +39,8 @@ export async function* readAhead(
 ): AsyncGenerator<Uint8Array> {
   signal?.throwIfAborted();
   const controller = new AbortController();
+  // Every request in flight listens to it (the SDK adds one listener per request).
+  setMaxListeners(limits.concurrency + 16, controller.signal);
   const onAbort = (): void => controller.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   const source = parts[Symbol.asyncIterator]();
