@@ -13,6 +13,9 @@ export const FULL_PLAN: BenchPlan = {
   readRuns: 3,
   s3TotalBytes: 32 * MiB,
   s3FlushBytes: 512 * 1024,
+  s3ReadSegments: 2_000,
+  s3ReadObjectBytes: 256 * MiB,
+  s3OpenCounts: [0, 1, 10, 100, 1_000, 10_000, 100_000],
 };
 
 /** The quick run (`pnpm bench --quick`): under a minute, small sizes, 3 runs per figure. */
@@ -27,4 +30,7 @@ export const QUICK_PLAN: BenchPlan = {
   readRuns: 1,
   s3TotalBytes: 6 * MiB,
   s3FlushBytes: 512 * 1024,
+  s3ReadSegments: 200,
+  s3ReadObjectBytes: 32 * MiB,
+  s3OpenCounts: [0, 1, 10, 100, 1_000, 10_000, 100_000],
 };

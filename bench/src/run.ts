@@ -18,6 +18,7 @@ import { redisScale, redisWrite } from './redis-bench.js';
 import { renderReport } from './report.js';
 import type { BenchResults } from './results.js';
 import { type S3Run, s3Run } from './s3-bench.js';
+import { s3ReadBench } from './s3-read-bench.js';
 import { judgeTargets } from './targets.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,16 +61,31 @@ async function main(): Promise<void> {
       plan.readRuns,
     );
     const s3: S3Run[] = [];
-    for (const [server, design] of [
-      [moto, 'seed'],
-      [moto, 'object'],
-      [moto, 'segments'],
-      [s3rver, 'object'],
-      [s3rver, 'segments'],
+    for (const [server, design, conditions] of [
+      [moto, 'seed', 'on'],
+      [moto, 'object', 'off'],
+      [moto, 'object', 'on'],
+      [moto, 'segments', 'on'],
+      [s3rver, 'object', 'off'],
+      [s3rver, 'segments', 'off'],
     ] as const) {
-      log(`s3: ${design} on ${server.kind}`);
-      s3.push(await s3Run(server, BUCKET, design, plan.s3TotalBytes, plan.s3FlushBytes));
+      log(`s3: ${design} on ${server.kind} (conditionalWrites=${conditions})`);
+      s3.push(
+        await s3Run(server, BUCKET, design, plan.s3TotalBytes, plan.s3FlushBytes, conditions),
+      );
     }
+    const s3Read = await s3ReadBench(
+      s3rver,
+      BUCKET,
+      {
+        segments: plan.s3ReadSegments,
+        objectBytes: plan.s3ReadObjectBytes,
+        openCounts: plan.s3OpenCounts,
+        runs: plan.readRuns,
+        latencyMs: 20,
+      },
+      log,
+    );
     const results: BenchResults = {
       plan,
       machine,
@@ -81,6 +97,7 @@ async function main(): Promise<void> {
       redisWrite: rw,
       redisScale: rs,
       s3,
+      s3Read,
     };
     const targets = judgeTargets(results);
     const charts = buildCharts(results);
