@@ -75,8 +75,9 @@ export interface S3StorageOptions extends BufferedStorageOptions {
    */
   conditionalWrites?: S3ConditionalWrites;
   /**
-   * GET requests a `read()` keeps in flight: segments fetched ahead
-   * (`layout: 'segments'`), or ranges of a big object. Default 16.
+   * Segments (`layout: 'segments'`) or ranges of a big object a `read()`
+   * fetches ahead of the one it yields, in flight or waiting their turn.
+   * Default 16; 1 to 256 (1: one GET at a time).
    */
   readConcurrency?: number;
   /**
