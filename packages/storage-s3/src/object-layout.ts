@@ -287,8 +287,10 @@ export class ObjectLayout implements Layout {
     }
     const head = readChunksOf(first.Body);
     head.catch(() => {});
+    const destroyHead = (): void =>
+      (first.Body as { destroy?: () => void } | undefined)?.destroy?.();
     yield* readAhead(
-      this.#ranges(client, total, etag, head),
+      this.#ranges(client, total, etag, head, destroyHead),
       { concurrency, aheadBytes: Math.max(aheadBytes, rangeBytes) },
       signal,
     );
@@ -300,11 +302,25 @@ export class ObjectLayout implements Layout {
     total: number,
     etag: string | undefined,
     head: Promise<Uint8Array[]>,
+    destroyHead: () => void,
   ): AsyncGenerator<ReadPart> {
     const { rangeBytes } = this.#ctx.read;
     yield {
       bytes: rangeBytes,
-      fetch: () => head.catch((e: unknown) => Promise.reject(this.#error(e, 'GetObject'))),
+      // Already requested: an abort (or the reader stopping) ends its body.
+      fetch: (signal) => {
+        signal.addEventListener('abort', destroyHead, { once: true });
+        return head.then(
+          (chunks) => {
+            signal.removeEventListener('abort', destroyHead);
+            return chunks;
+          },
+          (e: unknown) => {
+            signal.removeEventListener('abort', destroyHead);
+            throw this.#error(e, 'GetObject');
+          },
+        );
+      },
       stream: () => {
         throw new Error('unreachable: the first range fits the budget');
       },

@@ -276,6 +276,18 @@ describe('object layout: parallel ranged read', () => {
   });
 });
 
+describe('object layout: edge cases of the first ranged GET', () => {
+  it('an empty object reads as nothing (a range of it is unsatisfiable: read whole)', async () => {
+    const key = `empty-${++n}.jsonl`;
+    await direct.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: '' }));
+    expect(await collectLines(open(moto.endpoint, key).read())).toEqual([]);
+  });
+
+  it('a missing object reads as nothing', async () => {
+    expect(await collectLines(open(moto.endpoint, `missing-${++n}.jsonl`).read())).toEqual([]);
+  });
+});
+
 describe('cancelling a parallel read', () => {
   const cases = {
     segments: {
