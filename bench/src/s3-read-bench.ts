@@ -248,7 +248,7 @@ function fakeSegmentsClient(
 }
 
 /** Requests S3Storage sends to open a checkpoint of `count` segments (before its first PUT). */
-async function openRequests(count: number): Promise<OpenPoint> {
+export async function openRequests(count: number): Promise<OpenPoint> {
   const fake = fakeSegmentsClient('crawl/', count);
   const s = new S3Storage('s3://bench-bucket/crawl?layout=segments', { client: fake.client });
   await s.write('x\n');

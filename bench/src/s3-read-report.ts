@@ -87,7 +87,7 @@ export function renderS3Read(r: S3ReadResult): string[] {
   out.push(markdownTable(['read', 'GETs', 'seconds', 'MB/s', 'vs one stream'], rows));
   out.push('');
   out.push(
-    'Requests to open a segments checkpoint for writing (everything before the first PUT of a new segment): `StartAfter` probes with `MaxKeys: 1`, 16-fold steps then a binary search, plus one ranged GET of the last byte of the last segment. Counted with a client middleware that answers like S3 from an in-memory listing, next to the design before (one `ListObjectsV2` per 1,000 segments, plus the same GET):',
+    'Requests to open a segments checkpoint for writing (everything before the first PUT of a new segment): the first listing page; past 1,000 segments, `StartAfter` probes with `MaxKeys: 1` in 16-fold steps, a binary search down to one page and a listing of that page; then one ranged GET of the last byte of the last segment. Counted with a client middleware that answers like S3 from an in-memory listing, next to the design before (one `ListObjectsV2` per 1,000 segments, plus the same GET):',
   );
   out.push('');
   out.push(
@@ -103,7 +103,7 @@ export function renderS3Read(r: S3ReadResult): string[] {
   );
   out.push('');
   out.push(
-    'The search costs about log₁₆ n + log₂ n requests, so it is more than a full listing below a few thousand segments (a handful of requests either way) and far less above: a checkpoint flushed every few seconds for a week has hundreds of thousands. `exists()` is one request at any size.',
+    'Up to 1,000 segments the first page is the whole listing, as before. Past it the search costs about log₁₆ n + log₂ (n / 1,000) + 3 requests: a few more than a full listing below about 15,000 segments, and far fewer above (a checkpoint flushed every few seconds for a week has hundreds of thousands). `exists()` is one request at any size.',
   );
   out.push('');
   return out;

@@ -69,18 +69,28 @@ describe('opening a segments checkpoint costs O(log n) requests', () => {
       const { requests, put } = await open(bucket(n));
       expect(put).toBe(segmentKey(PREFIX, n));
       expect(requests.length).toBeLessThanOrEqual(40);
+      // Up to 1,000 segments, the first listing page has them all: one listing.
+      if (n <= 1000) expect(requests.filter((r) => r === 'ListObjectsV2')).toHaveLength(1);
       // One ranged GET of the last segment's last byte (for a torn tail), the rest listings.
       expect(requests.filter((r) => r === 'GetObject').length).toBe(n === 0 ? 0 : 1);
     },
   );
 
-  it('100,000 segments: the count, against the 100 listing pages of a full listing', async () => {
+  it('100,000 segments: under 20 listings, against the 100 pages of a full listing', async () => {
     const { requests } = await open(bucket(100_000));
-    expect(requests.filter((r) => r === 'ListObjectsV2').length).toBeLessThanOrEqual(30);
-    const listing = mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
-    for (const input of listing) {
+    expect(requests.filter((r) => r === 'ListObjectsV2').length).toBeLessThanOrEqual(20);
+    const inputs = mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
+    const [first, ...probes] = inputs;
+    const last = probes.pop();
+    // The first page, then single-key probes, then one page that holds the last segment.
+    expect(first).toMatchObject({ Bucket: 'mock-bucket', Prefix: PREFIX });
+    expect(first?.StartAfter).toBeUndefined();
+    for (const input of probes) {
       expect(input).toMatchObject({ Bucket: 'mock-bucket', Prefix: PREFIX, MaxKeys: 1 });
+      expect(input.StartAfter).toMatch(/^crawl\/\d{12}\.jsonl$/);
     }
+    expect(last?.StartAfter).toMatch(/^crawl\/\d{12}\.jsonl$/);
+    expect(last?.MaxKeys).toBeUndefined();
   });
 
   it('steps over other names under the prefix (files, a folder, names among the segments)', async () => {
@@ -119,7 +129,7 @@ describe('opening a segments checkpoint costs O(log n) requests', () => {
       lister(rest),
     );
     expect(put).toBe(segmentKey(PREFIX, 2_500));
-    // The first probe, the probe that shows StartAfter ignored, then 3 pages of 1,000.
+    // The first page, the probe that shows StartAfter ignored, then 3 pages of 1,000.
     expect(requests.filter((r) => r === 'ListObjectsV2').length).toBe(5);
   });
 
