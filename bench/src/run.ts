@@ -75,7 +75,6 @@ async function main(): Promise<void> {
       );
     }
     const s3Read = await s3ReadBench(
-      s3rver,
       BUCKET,
       {
         segments: plan.s3ReadSegments,

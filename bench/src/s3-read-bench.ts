@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import {
   GetObjectCommand,
   ListObjectsV2Command,
@@ -7,7 +10,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { S3Storage, type S3StorageOptions } from '@yoink/storage-s3';
 import type { S3TestServer } from '@yoink/test-servers/s3';
-import { startLatencyProxy } from './latency-proxy.js';
 import { MiB, median, timeMs } from './stats.js';
 
 /** One read contender: its median time and the GETs one read sent. */
@@ -323,16 +325,66 @@ async function putObject(
   return lines;
 }
 
+/** s3rver and the latency proxy, running in a child process. */
+interface ReadServer {
+  server: S3TestServer;
+  proxyEndpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `read-server-child.js` and waits for its JSON line. */
+async function startReadServer(bucket: string, latencyMs: number): Promise<ReadServer> {
+  const script = fileURLToPath(new URL('./read-server-child.js', import.meta.url));
+  const child = spawn(process.execPath, [script, bucket, String(latencyMs)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  const line = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      text += d;
+      const nl = text.indexOf('\n');
+      if (nl !== -1) resolve(text.slice(0, nl));
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`read server child exited with code ${code}`)));
+  });
+  const ready = JSON.parse(line) as {
+    endpoint: string;
+    port: number;
+    proxy: string;
+    clientConfig: S3TestServer['clientConfig'];
+  };
+  const stop = async (): Promise<void> => {
+    child.stdin.end();
+    await exited;
+  };
+  return {
+    server: {
+      kind: 's3rver',
+      endpoint: ready.endpoint,
+      port: ready.port,
+      clientConfig: ready.clientConfig,
+      createBucket: () => Promise.reject(new Error('not needed')),
+      stop,
+    },
+    proxyEndpoint: ready.proxy,
+    stop,
+  };
+}
+
 /**
  * S3 reads through a latency proxy (a fixed delay before each request, like
- * real S3's time to first byte), side by side in one run: a segments
+ * real S3's time to first byte) in front of s3rver, both in a child process
+ * so that their work does not share the reader's thread; side by side in one
+ * run: a segments
  * checkpoint read one GET at a time and with segments fetched ahead; one big
  * object read as a single stream and in parallel ranges. Plus the requests
  * that opening a segments checkpoint costs, up to 100,000 segments (an
  * in-memory listing) and on moto.
  */
 export async function s3ReadBench(
-  server: S3TestServer,
   bucket: string,
   plan: S3ReadPlan,
   log: (message: string) => void,
@@ -341,11 +393,14 @@ export async function s3ReadBench(
   const segKey = `bench-read-segments-${stamp}`;
   const objKey = `bench-read-object-${stamp}.jsonl`;
   const linesPer = 10;
-  log(`s3 read: putting ${plan.segments} segments and a ${plan.objectBytes / MiB} MiB object`);
-  await putSegments(server, bucket, `${segKey}/`, plan.segments, linesPer);
-  const objectLines = await putObject(server, bucket, objKey, plan.objectBytes);
-  const proxy = await startLatencyProxy(server.port, plan.latencyMs);
+  log('s3 read: starting s3rver and the latency proxy in a child process');
+  const child = await startReadServer(bucket, plan.latencyMs);
+  const server = child.server;
+  const proxy = { endpoint: child.proxyEndpoint };
   try {
+    log(`s3 read: putting ${plan.segments} segments and a ${plan.objectBytes / MiB} MiB object`);
+    await putSegments(server, bucket, `${segKey}/`, plan.segments, linesPer);
+    const objectLines = await putObject(server, bucket, objKey, plan.objectBytes);
     const at = (key: string, options: S3StorageOptions) =>
       storageAt(proxy.endpoint, server, bucket, key, options);
     const segLines = plan.segments * linesPer;
@@ -440,6 +495,6 @@ export async function s3ReadBench(
       },
     };
   } finally {
-    await proxy.stop();
+    await child.stop();
   }
 }

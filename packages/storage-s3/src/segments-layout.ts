@@ -58,7 +58,8 @@ interface Segment {
  * `<key>/<12-digit sequence>.jsonl` with `If-None-Match: *`.
  *
  * - Opening finds the last segment in O(log n) listing requests (see
- *   {@link SegmentsLayout.open}), never by listing the whole prefix.
+ *   `#last`), not by listing the whole prefix (unless the server ignores
+ *   `StartAfter`).
  * - `read()` lists the prefix one page at a time and fetches segments ahead in
  *   parallel ({@link readAhead}), yielding them in order.
  *
