@@ -16,6 +16,9 @@ export const FULL_PLAN: BenchPlan = {
   azureTotalBytes: 32 * MiB,
   azureFlushBytes: 512 * 1024,
   azureLines: 100_000,
+  s3ReadSegments: 2_000,
+  s3ReadObjectBytes: 256 * MiB,
+  s3OpenCounts: [0, 1, 10, 100, 1_000, 10_000, 100_000],
 };
 
 /** The quick run (`pnpm bench --quick`): under a minute, small sizes, 3 runs per figure. */
@@ -33,4 +36,7 @@ export const QUICK_PLAN: BenchPlan = {
   azureTotalBytes: 6 * MiB,
   azureFlushBytes: 512 * 1024,
   azureLines: 10_000,
+  s3ReadSegments: 200,
+  s3ReadObjectBytes: 32 * MiB,
+  s3OpenCounts: [0, 1, 10, 100, 1_000, 10_000, 100_000],
 };

@@ -3,6 +3,7 @@ import type { ReportChart } from './charts.js';
 import { markdownTable, num, ratio } from './markdown.js';
 import type { BenchResults } from './results.js';
 import { MULTIPART_MIN, s3Totals } from './s3-bench.js';
+import { renderS3Read } from './s3-read-report.js';
 import { MB, MiB } from './stats.js';
 import type { TargetVerdict } from './targets.js';
 
@@ -327,9 +328,10 @@ export function renderReport(
   out.push(img('s3-bytes-per-flush.svg'));
   out.push('');
   out.push(
-    `Below ${MULTIPART_MIN / MiB} MiB (S3's multipart minimum) the object layout re-puts the writer's own copy with \`If-Match\` (no download); past it, each flush is \`UploadPartCopy\` of the existing object plus one new part, so only the new bytes travel. The segments layout puts one new object per flush.`,
+    `Below ${MULTIPART_MIN / MiB} MiB (S3's multipart minimum) the object layout re-puts the writer's own copy with \`If-Match\` (no download). Past it, on Amazon S3, MinIO and R2, each flush is \`UploadPartCopy\` of the existing object plus one new part, completed with \`If-Match\`, so only the new bytes travel: the moto row with \`conditionalWrites=off\` shows that path. moto ignores \`If-Match\` on \`CompleteMultipartUpload\`, so with conditions on the storage refuses to trust that append there and re-puts the object whole with \`If-Match\`, streamed from a \`GetObject\`: the whole object travels down and up on every flush (its row). On s3rver, which lacks \`UploadPartCopy\`, the fallback rewrite streams the object through the client too. The segments layout puts one new object per flush. Streamed request bodies count their \`Content-Length\`.`,
   );
   out.push('');
+  if (r.s3Read) out.push(...renderS3Read(r.s3Read));
 
   out.push(...renderAzureSection(r));
 

@@ -3,6 +3,7 @@ import type { FlushCostPoint, LocalReadPoint, LocalWriteResult } from './local-b
 import type { MachineInfo } from './machine.js';
 import type { RedisScaleResult, RedisWriteResult } from './redis-bench.js';
 import type { S3Run } from './s3-bench.js';
+import type { S3ReadResult } from './s3-read-bench.js';
 
 /** The sizes and repetitions of one benchmark run (full or quick). */
 export interface BenchPlan {
@@ -29,6 +30,12 @@ export interface BenchPlan {
   azureFlushBytes: number;
   /** Lines written in the Azure throughput runs. */
   azureLines: number;
+  /** Segments read through the latency proxy, parallel versus one GET at a time. */
+  s3ReadSegments: number;
+  /** Size of the object read through the latency proxy, parallel ranges versus one stream. */
+  s3ReadObjectBytes: number;
+  /** Segment counts at which the requests of opening a segments checkpoint are counted. */
+  s3OpenCounts: readonly number[];
 }
 
 /** Everything one run measured, as the report needs it. */
@@ -46,4 +53,6 @@ export interface BenchResults {
   s3: S3Run[];
   /** The Azure section (absent in results built without it). */
   azure?: AzureBenchResult;
+  /** S3 reads through the latency proxy and open cost (absent in older result sets). */
+  s3Read?: S3ReadResult;
 }

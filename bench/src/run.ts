@@ -19,6 +19,7 @@ import { redisScale, redisWrite } from './redis-bench.js';
 import { renderReport } from './report.js';
 import type { BenchResults } from './results.js';
 import { type S3Run, s3Run } from './s3-bench.js';
+import { s3ReadBench } from './s3-read-bench.js';
 import { judgeTargets } from './targets.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,17 +62,31 @@ async function main(): Promise<void> {
       plan.readRuns,
     );
     const s3: S3Run[] = [];
-    for (const [server, design] of [
-      [moto, 'seed'],
-      [moto, 'object'],
-      [moto, 'segments'],
-      [s3rver, 'object'],
-      [s3rver, 'segments'],
+    for (const [server, design, conditions] of [
+      [moto, 'seed', 'on'],
+      [moto, 'object', 'off'],
+      [moto, 'object', 'on'],
+      [moto, 'segments', 'on'],
+      [s3rver, 'object', 'off'],
+      [s3rver, 'segments', 'off'],
     ] as const) {
-      log(`s3: ${design} on ${server.kind}`);
-      s3.push(await s3Run(server, BUCKET, design, plan.s3TotalBytes, plan.s3FlushBytes));
+      log(`s3: ${design} on ${server.kind} (conditionalWrites=${conditions})`);
+      s3.push(
+        await s3Run(server, BUCKET, design, plan.s3TotalBytes, plan.s3FlushBytes, conditions),
+      );
     }
     const azure = await azureBench(plan, log);
+    const s3Read = await s3ReadBench(
+      BUCKET,
+      {
+        segments: plan.s3ReadSegments,
+        objectBytes: plan.s3ReadObjectBytes,
+        openCounts: plan.s3OpenCounts,
+        runs: plan.readRuns,
+        latencyMs: 20,
+      },
+      log,
+    );
     const results: BenchResults = {
       plan,
       machine,
@@ -84,6 +99,7 @@ async function main(): Promise<void> {
       redisScale: rs,
       s3,
       azure,
+      s3Read,
     };
     const targets = judgeTargets(results);
     const charts = buildCharts(results);

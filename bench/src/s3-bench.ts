@@ -22,6 +22,8 @@ export interface S3Run {
   server: S3TestServer['kind'];
   flushes: S3Flush[];
   seconds: number;
+  /** The storage's `conditionalWrites` (absent for the seed). */
+  conditionalWrites?: 'on' | 'off';
 }
 
 interface Meter {
@@ -35,11 +37,15 @@ function meter(client: S3Client): Meter {
   const m: Meter = { up: 0, down: 0, requests: 0 };
   client.middlewareStack.add(
     (next) => async (args) => {
-      const request = args.request as { method?: string; body?: unknown } | undefined;
+      const request = args.request as
+        | { method?: string; body?: unknown; headers?: Record<string, string | undefined> }
+        | undefined;
       m.requests += 1;
       const body = request?.body;
       if (typeof body === 'string') m.up += Buffer.byteLength(body);
       else if (body instanceof Uint8Array) m.up += body.byteLength;
+      // A streamed body (the conditional re-put past 5 MiB) announces its size.
+      else if (body !== undefined) m.up += Number(request?.headers?.['content-length'] ?? 0);
       const out = await next(args);
       const response = out.response as { headers?: Record<string, string | undefined> } | undefined;
       if (request?.method === 'GET') m.down += Number(response?.headers?.['content-length'] ?? 0);
@@ -94,11 +100,10 @@ function storageDesign(
   bucket: string,
   key: string,
   layout: 'object' | 'segments',
+  conditionalWrites: 'on' | 'off',
 ): Design {
-  // s3rver ignores conditional headers, so it runs only with the explicit opt-out.
-  const optOut = server.kind === 's3rver' ? '&conditionalWrites=off' : '';
   const s = new S3Storage(
-    `s3://${bucket}/${key}?endpoint=${encodeURIComponent(server.endpoint)}&forcePathStyle=true&layout=${layout}${optOut}`,
+    `s3://${bucket}/${key}?endpoint=${encodeURIComponent(server.endpoint)}&forcePathStyle=true&layout=${layout}&conditionalWrites=${conditionalWrites}`,
     {
       clientConfig: {
         credentials: server.clientConfig.credentials,
@@ -120,9 +125,31 @@ function storageDesign(
 export type S3DesignName = 'seed' | 'object' | 'segments';
 
 /**
+ * The run's name. moto enforces If-Match on PutObject but not on
+ * CompleteMultipartUpload, so with conditional writes on, the object layout
+ * past 5 MiB re-puts the object whole there (streamed); with
+ * `conditionalWrites=off` it runs the server-side append that Amazon S3,
+ * MinIO and R2 run with conditions on.
+ */
+function runName(
+  kind: S3TestServer['kind'],
+  design: S3DesignName,
+  conditions: 'on' | 'off',
+): string {
+  if (design === 'seed') return `seed: download + append + re-upload (${kind})`;
+  if (design === 'segments') return `segments layout (${kind})`;
+  if (kind === 's3rver') return 'object layout, fallback rewrite (s3rver)';
+  return conditions === 'off'
+    ? 'object layout, server-side append as on AWS (moto, conditionalWrites=off)'
+    : 'object layout, conditions on: streamed re-put past 5 MiB (moto)';
+}
+
+/**
  * Grows one checkpoint to `totalBytes` in flushes of `flushBytes` with one
  * design on one server and records each flush's bytes up, bytes down and
- * requests (counted by a client middleware).
+ * requests (counted by a client middleware; a streamed request body counts
+ * its `Content-Length`). s3rver ignores conditional headers, so there the
+ * storage always runs with the explicit opt-out.
  */
 export async function s3Run(
   server: S3TestServer,
@@ -130,12 +157,14 @@ export async function s3Run(
   design: S3DesignName,
   totalBytes: number,
   flushBytes: number,
+  conditionalWrites: 'on' | 'off' = 'on',
 ): Promise<S3Run> {
-  const key = `bench-${design}-${server.kind}-${Date.now()}${design === 'segments' ? '' : '.jsonl'}`;
+  const conditions = server.kind === 's3rver' ? 'off' : conditionalWrites;
+  const key = `bench-${design}-${conditions}-${server.kind}-${Date.now()}${design === 'segments' ? '' : '.jsonl'}`;
   const d =
     design === 'seed'
       ? seedDesign(server, bucket, key)
-      : storageDesign(server, bucket, key, design);
+      : storageDesign(server, bucket, key, design, conditions);
   const m = meter(d.client);
   const flushes: S3Flush[] = [];
   let size = 0;
@@ -157,19 +186,12 @@ export async function s3Run(
   } finally {
     await d.close();
   }
-  const names: Record<S3DesignName, string> = {
-    seed: 'seed: download + append + re-upload',
-    object:
-      server.kind === 'moto'
-        ? 'object layout (UploadPartCopy)'
-        : 'object layout (fallback rewrite)',
-    segments: 'segments layout',
-  };
   return {
-    name: `${names[design]} (${server.kind})`,
+    name: runName(server.kind, design, conditions),
     server: server.kind,
     flushes,
     seconds: (performance.now() - t0) / 1000,
+    ...(design === 'seed' ? {} : { conditionalWrites: conditions }),
   };
 }
 

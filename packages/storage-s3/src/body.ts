@@ -16,3 +16,12 @@ export async function* streamBody(body: unknown): AsyncGenerator<Uint8Array> {
     iterable.destroy?.();
   }
 }
+
+/** A GetObject body read to the end, as its chunks (a part fetched ahead of its turn). */
+export async function readChunksOf(body: unknown): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  }
+  return chunks;
+}

@@ -9,6 +9,7 @@ describe('buildClientConfig', () => {
       region: 'us-east-1',
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: { connectionTimeout: 5_000, socketTimeout: 30_000 },
     });
   });
 
@@ -22,7 +23,18 @@ describe('buildClientConfig', () => {
     expect(buildClientConfig({ region: 'eu-west-1', maxAttempts: 5 })).toEqual({
       region: 'eu-west-1',
       maxAttempts: 5,
+      requestHandler: { connectionTimeout: 5_000, socketTimeout: 30_000 },
     });
+  });
+
+  it('sets the request handler timeouts (the SDK sets none), and a requestHandler in clientConfig wins', () => {
+    expect(
+      buildClientConfig({ requestTimeoutMs: 1_500, connectionTimeoutMs: 700 }).requestHandler,
+    ).toEqual({ connectionTimeout: 700, socketTimeout: 1_500 });
+    const own = { requestTimeout: 9 };
+    expect(
+      buildClientConfig({ requestTimeoutMs: 1_500 }, { requestHandler: own }).requestHandler,
+    ).toBe(own);
   });
 
   it("lets the user's clientConfig win", () => {

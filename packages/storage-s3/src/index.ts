@@ -1,15 +1,18 @@
-import { StorageFactory } from '@yoink/storage-core';
+import { registerBackend } from '@yoink/storage-core';
 import { S3Storage, type S3StorageOptions } from './s3-storage.js';
 
-export { buildClientConfig, type ConnectionSettings } from './client-config.js';
-export { S3Storage, type S3StorageOptions } from './s3-storage.js';
-export {
-  bucketNameProblem,
-  type ParsedS3Uri,
-  parseS3Uri,
-  type S3ConditionalWrites,
-  type S3Layout,
-} from './uri.js';
+export { type S3Layout, S3Storage, type S3StorageOptions } from './s3-storage.js';
 
-// The package's one side effect: `s3://` URIs resolve to S3Storage.
-StorageFactory.register('s3', (uri, options) => new S3Storage(uri, options as S3StorageOptions));
+declare module '@yoink/storage-core' {
+  interface StorageSchemes {
+    s3: S3StorageOptions;
+  }
+}
+
+// The package's one side effect: s3:// URIs route to S3Storage. Another copy of
+// this package registering again is a no-op; another backend claiming s3 fails.
+registerBackend<S3StorageOptions>({
+  name: '@yoink/storage-s3',
+  schemes: ['s3'],
+  create: (uri, options) => new S3Storage(uri, options),
+});

@@ -1,12 +1,13 @@
 import {
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadBucketCommand,
   HeadObjectCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ConcurrentWriterError, type OpenResult, type StorageError } from '@yoink/storage-core';
-import { readAll, streamBody } from './body.js';
+import { readAll, readChunksOf, streamBody } from './body.js';
 import {
   notImplementedDuringFlush,
   readCondition,
@@ -16,6 +17,7 @@ import {
 import { normalizeEtag, putEtag } from './etag.js';
 import { MultipartAppend } from './multipart-append.js';
 import { isOurWrite, WRITER_METADATA_KEY, writerMetadata } from './own-write.js';
+import { type ReadPart, readAhead } from './read-ahead.js';
 import {
   CONTENT_TYPE,
   type Layout,
@@ -33,6 +35,7 @@ import {
   isNotImplemented,
   isPreconditionFailed,
   missingBucket,
+  objectChanged,
   type S3Operation,
   statusOf,
   toStorageError,
@@ -40,6 +43,12 @@ import {
 import { streamedPut } from './streamed-put.js';
 
 const NEWLINE = 0x0a;
+
+/** The object's size from a `Content-Range: bytes a-b/size` reply header. */
+function totalOf(contentRange: string | undefined): number | undefined {
+  const m = /\/(\d+)\s*$/.exec(contentRange ?? '');
+  return m ? Number(m[1]) : undefined;
+}
 
 /** The object after a flush, and its content when this writer has it (below 5 MiB). */
 interface NewVersion extends ObjectVersion {
@@ -233,15 +242,172 @@ export class ObjectLayout implements Layout {
     }
   }
 
-  async *readChunks(client: S3Client): AsyncGenerator<Uint8Array> {
-    let got: { Body?: unknown };
+  /**
+   * The object's bytes in order. The first GET asks for the first
+   * `readRangeBytes`; its reply gives the object's size and ETag:
+   *
+   * - the whole object fits: that reply is streamed (one request, as before);
+   * - below `parallelReadThresholdBytes`: the rest follows in one more
+   *   streamed GET;
+   * - from the threshold on: the rest is fetched in ranges,
+   *   `readConcurrency` at a time within `readAheadBytes` ({@link readAhead}).
+   *
+   * Every GET after the first carries `If-Match` with the first reply's ETag,
+   * and its reply's ETag is checked too (for servers that ignore `If-Match`):
+   * a flush by the writer in the middle of the read fails the read loudly
+   * instead of mixing two versions of the object.
+   */
+  async *readChunks(client: S3Client, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+    const { rangeBytes, parallelThresholdBytes, concurrency, aheadBytes } = this.#ctx.read;
+    let first: GetObjectCommandOutput;
     try {
-      got = await client.send(new GetObjectCommand({ Bucket: this.#ctx.bucket, Key: this.#key }));
+      first = await this.#getRange(client, 0, rangeBytes - 1, undefined, signal);
     } catch (e) {
+      if (signal?.aborted) throw e;
+      if (isNotFound(e)) return;
+      // An empty object has no byte 0: read it whole.
+      if (statusOf(e) === 416 || codeOf(e) === 'InvalidRange') {
+        yield* this.#whole(client, signal);
+        return;
+      }
+      throw this.#error(e, 'GetObject');
+    }
+    const total = totalOf(first.ContentRange);
+    // No Content-Range: the server ignored the range and sent the whole object.
+    if (total === undefined || total <= rangeBytes) {
+      yield* this.#streamed(first.Body);
+      return;
+    }
+    const etag = first.ETag;
+    if (total < parallelThresholdBytes) {
+      yield* this.#streamed(first.Body);
+      const rest = await this.#checkedRange(client, rangeBytes, total - 1, etag, signal);
+      yield* this.#streamed(rest.Body);
+      return;
+    }
+    const head = readChunksOf(first.Body);
+    head.catch(() => {});
+    const destroyHead = (): void =>
+      (first.Body as { destroy?: () => void } | undefined)?.destroy?.();
+    yield* readAhead(
+      this.#ranges(client, total, etag, head, destroyHead),
+      { concurrency, aheadBytes: Math.max(aheadBytes, rangeBytes) },
+      signal,
+    );
+  }
+
+  /** The parts of a parallel read: the first range (already requested), then the others. */
+  async *#ranges(
+    client: S3Client,
+    total: number,
+    etag: string | undefined,
+    head: Promise<Uint8Array[]>,
+    destroyHead: () => void,
+  ): AsyncGenerator<ReadPart> {
+    const { rangeBytes } = this.#ctx.read;
+    yield {
+      bytes: rangeBytes,
+      // Already requested: an abort (or the reader stopping) ends its body.
+      fetch: (signal) => {
+        signal.addEventListener('abort', destroyHead, { once: true });
+        return head.then(
+          (chunks) => {
+            signal.removeEventListener('abort', destroyHead);
+            return chunks;
+          },
+          (e: unknown) => {
+            signal.removeEventListener('abort', destroyHead);
+            throw this.#error(e, 'GetObject');
+          },
+        );
+      },
+      stream: () => {
+        throw new Error('unreachable: the first range fits the budget');
+      },
+    };
+    for (let start = rangeBytes; start < total; start += rangeBytes) {
+      const end = Math.min(start + rangeBytes, total) - 1;
+      const fetchRange = async (signal: AbortSignal) => {
+        const got = await this.#checkedRange(client, start, end, etag, signal);
+        try {
+          return await readChunksOf(got.Body);
+        } catch (e) {
+          throw this.#error(e, 'GetObject');
+        }
+      };
+      yield {
+        bytes: end - start + 1,
+        fetch: fetchRange,
+        stream: async function* (signal) {
+          for (const chunk of await fetchRange(signal)) yield chunk;
+        },
+      };
+    }
+  }
+
+  #getRange(
+    client: S3Client,
+    start: number,
+    end: number,
+    etag: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<GetObjectCommandOutput> {
+    return client.send(
+      new GetObjectCommand({
+        Bucket: this.#ctx.bucket,
+        Key: this.#key,
+        Range: `bytes=${start}-${end}`,
+        IfMatch: etag,
+      }),
+      { abortSignal: signal },
+    );
+  }
+
+  /** A range after the first: conditional on the first reply's ETag, and checked against it. */
+  async #checkedRange(
+    client: S3Client,
+    start: number,
+    end: number,
+    etag: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<GetObjectCommandOutput> {
+    let got: GetObjectCommandOutput;
+    try {
+      got = await this.#getRange(client, start, end, etag, signal);
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      if (isPreconditionFailed(e) || isNotFound(e)) {
+        throw objectChanged(errorContext(this.#ctx, this.#key, 'GetObject'), e);
+      }
+      throw this.#error(e, 'GetObject');
+    }
+    if (normalizeEtag(got.ETag) !== normalizeEtag(etag)) {
+      (got.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      throw objectChanged(errorContext(this.#ctx, this.#key, 'GetObject'), undefined);
+    }
+    return got;
+  }
+
+  async *#whole(client: S3Client, signal: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+    let got: GetObjectCommandOutput;
+    try {
+      got = await client.send(new GetObjectCommand({ Bucket: this.#ctx.bucket, Key: this.#key }), {
+        abortSignal: signal,
+      });
+    } catch (e) {
+      if (signal?.aborted) throw e;
       if (isNotFound(e)) return;
       throw this.#error(e, 'GetObject');
     }
-    yield* streamBody(got.Body);
+    yield* this.#streamed(got.Body);
+  }
+
+  async *#streamed(body: unknown): AsyncGenerator<Uint8Array> {
+    try {
+      yield* streamBody(body);
+    } catch (e) {
+      throw this.#error(e, 'GetObject');
+    }
   }
 
   async exists(client: S3Client): Promise<boolean> {

@@ -111,8 +111,10 @@ function networkCode(e: unknown, depth = 0): string | undefined {
 
 /** Where an error happened, for its message. */
 export interface ErrorContext {
-  /** The checkpoint URI. */
+  /** The checkpoint URI, credentials redacted: for messages. */
   uri: string;
+  /** The checkpoint URI as given: for `{ uri }` (errors scrub it from their message and cause). */
+  rawUri: string;
   bucket: string;
   /** The object key the operation touched (or the prefix it listed). */
   key: string;
@@ -123,12 +125,12 @@ export interface ErrorContext {
 
 /** An {@link ErrorContext} for `operation` on `key` of the checkpoint at `where`. */
 export function errorContext(
-  where: { readonly uri: string; readonly bucket: string },
+  where: { readonly uri: string; readonly rawUri: string; readonly bucket: string },
   key: string,
   operation: S3Operation,
   flushing = false,
 ): ErrorContext {
-  return { uri: where.uri, bucket: where.bucket, key, operation, flushing };
+  return { uri: where.uri, rawUri: where.rawUri, bucket: where.bucket, key, operation, flushing };
 }
 
 function kept(ctx: ErrorContext): string {
@@ -144,7 +146,7 @@ export function concurrentWriter(ctx: ErrorContext, cause: unknown): ConcurrentW
     `Another writer changed s3://${ctx.bucket}/${ctx.key} since this writer opened it ` +
       `(${ctx.operation}: ${codeOf(cause) ?? 'conflict'}), for ${ctx.uri}. Nothing was overwritten; ` +
       'the data stays in this instance. Make sure one process writes this checkpoint, then open a new storage to continue.',
-    { uri: ctx.uri, cause },
+    { uri: ctx.rawUri, cause },
   );
 }
 
@@ -153,7 +155,7 @@ export function missingBucket(ctx: ErrorContext, cause: unknown): StorageError {
   return new StorageError(
     `The bucket "${ctx.bucket}" does not exist (${ctx.operation} on ${ctx.uri}). ` +
       `Create it, or check the bucket name, the region and the endpoint.${kept(ctx)}`,
-    { uri: ctx.uri, cause },
+    { uri: ctx.rawUri, cause },
   );
 }
 
@@ -163,7 +165,7 @@ export function headForbidden(ctx: ErrorContext, cause: unknown): StoragePermiss
     `Access denied: HeadObject on s3://${ctx.bucket}/${ctx.key} answered 403 (for ${ctx.uri}). ` +
       'S3 answers 403 instead of 404 for a missing object when the credentials lack s3:ListBucket ' +
       `on arn:aws:s3:::${ctx.bucket}; grant s3:ListBucket (and s3:GetObject on the object).${kept(ctx)}`,
-    { uri: ctx.uri, cause },
+    { uri: ctx.rawUri, cause },
   );
 }
 
@@ -185,7 +187,7 @@ export function conditionsUnsupported(
       '(Amazon S3, MinIO, Cloudflare R2, moto), or, if you make sure that only one process ever writes ' +
       "this checkpoint, opt out with ?conditionalWrites=off in the URI or { conditionalWrites: 'off' } in the options." +
       kept(ctx),
-    { uri: ctx.uri, cause },
+    { uri: ctx.rawUri, cause },
   );
 }
 
@@ -194,7 +196,20 @@ export function segmentVanished(ctx: ErrorContext, cause: unknown): StorageError
   return new StorageError(
     `Segment ${ctx.key} of ${ctx.uri} disappeared while reading: something deletes segments. ` +
       'Read again once the checkpoint is complete.',
-    { uri: ctx.uri, cause },
+    { uri: ctx.rawUri, cause },
+  );
+}
+
+/**
+ * The object changed between two ranged GETs of one read (its writer flushed,
+ * or another process replaced it): nothing of the new version was yielded.
+ */
+export function objectChanged(ctx: ErrorContext, cause: unknown): StorageError {
+  return new StorageError(
+    `s3://${ctx.bucket}/${ctx.key} changed while it was being read in ranges (a flush by its writer, ` +
+      `or another process), for ${ctx.uri}. What was yielded so far is from one version; read again ` +
+      'to get the new one, or raise parallelReadThresholdBytes to read it as one stream.',
+    { uri: ctx.rawUri, cause },
   );
 }
 
@@ -204,7 +219,7 @@ export function objectTooLarge(ctx: ErrorContext, bytes: number): StorageError {
     `${ctx.uri} would grow to ${bytes} bytes, past the 5 GiB a single PutObject can write, and this ` +
       'endpoint does not enforce If-Match on CompleteMultipartUpload, so it cannot be appended to safely. ' +
       `Continue in a new checkpoint, or use layout=segments.${kept(ctx)}`,
-    { uri: ctx.uri },
+    { uri: ctx.rawUri },
   );
 }
 
@@ -238,23 +253,31 @@ export function toStorageError(e: unknown, ctx: ErrorContext): StorageError {
     return new StoragePermissionError(
       `S3 rejected the credentials (${code}) for ${ctx.operation} on ${ctx.uri}. ` +
         `Check the SDK's credential chain (environment, profile, role).${kept(ctx)}`,
-      { uri: ctx.uri, cause: e },
+      { uri: ctx.rawUri, cause: e },
     );
   }
   if (code === 'AccessDenied' || code === 'Forbidden' || status === 403) {
     return new StoragePermissionError(
       `Access denied: ${ctx.operation} on ${where} needs the ${PERMISSION_OF[ctx.operation]} permission ` +
         `(for ${ctx.uri}). Grant it to the credentials in use.${kept(ctx)}`,
-      { uri: ctx.uri, cause: e },
+      { uri: ctx.rawUri, cause: e },
     );
   }
   const network = networkCode(e);
+  if (network === 'timeout') {
+    return new StorageUnavailableError(
+      `The S3 endpoint stopped answering ${ctx.operation} on ${where}${after} ` +
+        `(timeout: ${describeCause(e)}), for ${ctx.uri}. Check that the endpoint is up and reachable, ` +
+        `then try again (requestTimeoutMs and connectionTimeoutMs set how long a request may wait).${kept(ctx)}`,
+      { uri: ctx.rawUri, cause: e },
+    );
+  }
   if (network) {
     return new StorageUnavailableError(
       `Could not reach the S3 endpoint for ${ctx.operation} on ${where}${after} ` +
         `(${network}: ${describeCause(e)}), for ${ctx.uri}. Check that the endpoint is up and reachable, ` +
         `then try again.${kept(ctx)}`,
-      { uri: ctx.uri, cause: e },
+      { uri: ctx.rawUri, cause: e },
     );
   }
   const transient =
@@ -266,19 +289,19 @@ export function toStorageError(e: unknown, ctx: ErrorContext): StorageError {
       `S3 ${ctx.operation} on ${where} failed${after} ` +
         `(${status ?? '?'} ${code ?? ''}: ${describeCause(e)}), for ${ctx.uri}. ` +
         `The server is throttling or failing; try again later, or raise maxAttempts.${kept(ctx)}`,
-      { uri: ctx.uri, cause: e },
+      { uri: ctx.rawUri, cause: e },
     );
   }
   if (/region is missing/i.test(describeCause(e))) {
     return new StorageError(
       `No AWS region is configured for ${ctx.uri}. Add ?region=… to the URI, set AWS_REGION, ` +
         'or pass clientConfig.region.',
-      { uri: ctx.uri, cause: e },
+      { uri: ctx.rawUri, cause: e },
     );
   }
   return new StorageError(
     `S3 ${ctx.operation} on ${where} failed (${status ?? 'no status'} ${code ?? ''}: ${describeCause(e)}), ` +
       `for ${ctx.uri}.${kept(ctx)}`,
-    { uri: ctx.uri, cause: e },
+    { uri: ctx.rawUri, cause: e },
   );
 }

@@ -1,18 +1,27 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { BufferedStorage, type Chunk, type OpenResult } from '@yoink/storage-core';
+import {
+  BufferedStorage,
+  type Chunk,
+  checkUri,
+  type OpenResult,
+  type ReadOptions,
+} from '@yoink/storage-core';
 import { ClientLease } from './client-lease.js';
 import { ObjectLayout } from './object-layout.js';
 import { newWriterToken } from './own-write.js';
 import type { Layout, S3Context } from './s3-context.js';
-import { resolveOptions, type S3StorageOptions } from './s3-options.js';
+import { resolveOptions, type S3Layout, type S3StorageOptions } from './s3-options.js';
 import { SegmentsLayout } from './segments-layout.js';
-import { parseS3Uri, type S3Layout } from './uri.js';
+import { parseS3Uri } from './uri.js';
 
-export type { S3StorageOptions } from './s3-options.js';
+export type { S3Layout, S3StorageOptions } from './s3-options.js';
 
 /**
  * A checkpoint in Amazon S3 or an S3-compatible store (MinIO, R2, Ceph…), at
  * `s3://bucket/key[?region=…&endpoint=…&forcePathStyle=true&layout=segments&conditionalWrites=off]`.
+ * `new S3Storage(uri, options)` is what `StorageFactory.fromUri(uri, options)`
+ * builds; the query parameters may also be given as options (see
+ * {@link S3StorageOptions}).
  *
  * Writes are buffered (core's {@link BufferedStorage}); a flush never
  * downloads the checkpoint and never silently overwrites another writer's
@@ -30,7 +39,8 @@ export type { S3StorageOptions } from './s3-options.js';
  *   not on CompleteMultipartUpload (moto, LocalStack), it re-puts the object
  *   whole with `If-Match` instead, streamed.
  * - `layout: 'segments'`: each flush is a new object `<key>/000000000042.jsonl`,
- *   put with `If-None-Match: *`.
+ *   put with `If-None-Match: *`. Opening finds the last segment in O(log n)
+ *   requests; `read()` fetches segments ahead in parallel, in order.
  *
  * Every object a writer puts carries its random writer token
  * (`x-amz-meta-yoink-writer`), so a 412 on its own retried request is told
@@ -39,9 +49,10 @@ export type { S3StorageOptions } from './s3-options.js';
  * Credentials come from the SDK's default chain.
  *
  * @throws {InvalidUriError} when created with a bad URI (bucket name, empty
- *   key, unknown query parameter) or conflicting options.
- * @throws {InvalidOptionError} for a `conditionalWrites` other than `'on'`/`'off'`,
- *   or one that contradicts the URI's.
+ *   key, unknown, repeated or bad query parameter).
+ * @throws {InvalidOptionError} for an unknown option (with "did you mean"), a
+ *   bad value, an option that contradicts the URI, or connection settings
+ *   next to an injected `client`.
  *
  * Runtime failures are typed: `ConcurrentWriterError`,
  * `ConditionalWritesUnsupportedError`, `StorageUnavailableError` (retryable),
@@ -68,14 +79,21 @@ export class S3Storage extends BufferedStorage {
   readonly #lease: ClientLease;
   readonly #io: Layout;
 
-  constructor(uri: string, options: S3StorageOptions = {}) {
+  /**
+   * @param uri `s3://bucket/key[?query]`.
+   * @param options See {@link S3StorageOptions}.
+   */
+  constructor(uri: string, options?: S3StorageOptions) {
+    checkUri(uri);
     const parsed = parseS3Uri(uri);
-    super(uri, options);
     const resolved = resolveOptions(uri, parsed, options);
-    if (options.client) {
-      this.client = options.client;
-      this.#lease = new ClientLease(this.client, undefined);
+    super(uri, resolved.options);
+    const client = resolved.options.client;
+    if (client) {
+      this.client = client;
+      this.#lease = new ClientLease(client, undefined);
     } else {
+      // rawUri's settings (an endpoint may carry credentials) go only into the client.
       const config = resolved.clientConfig;
       this.client = new S3Client(config);
       this.#lease = new ClientLease(this.client, () => new S3Client(config));
@@ -85,13 +103,15 @@ export class S3Storage extends BufferedStorage {
     this.key = resolved.key;
     const ctx: S3Context = {
       client: this.client,
-      injectedClient: options.client !== undefined,
+      injectedClient: client !== undefined,
       bucket: this.bucket,
-      uri,
+      uri: this.uri,
+      rawUri: this.rawUri,
       conditionalWrites: resolved.conditionalWrites,
       writerToken: newWriterToken(),
       partBytes: resolved.partBytes,
       copyPartBytes: resolved.copyPartBytes,
+      read: resolved.read,
     };
     this.#io =
       this.layout === 'segments'
@@ -115,10 +135,10 @@ export class S3Storage extends BufferedStorage {
     return this.#io.persist(Buffer.from(data, 'utf8'));
   }
 
-  protected override async *readChunks(): AsyncGenerator<Chunk> {
+  protected override async *readChunks(options: ReadOptions): AsyncGenerator<Chunk> {
     const client = this.#lease.acquire();
     try {
-      yield* this.#io.readChunks(client);
+      yield* this.#io.readChunks(client, options.signal);
     } finally {
       this.#lease.done(client);
     }

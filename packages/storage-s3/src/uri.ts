@@ -1,31 +1,12 @@
 import { isIP } from 'node:net';
-import { InvalidUriError } from '@yoink/storage-core';
+import { decodeComponent, InvalidUriError, redactUri } from '@yoink/storage-core';
 
-/** How a checkpoint is laid out in the bucket. */
-export type S3Layout = 'object' | 'segments';
-
-/** Whether writes carry conditional headers (and a custom endpoint is checked to enforce them). */
-export type S3ConditionalWrites = 'on' | 'off';
-
-/** What an `s3://` URI says, after validation. */
+/** What an `s3://` URI names: the bucket and the key. */
 export interface ParsedS3Uri {
   bucket: string;
-  /** The object key (`layout: 'object'`) or the segments' prefix without its trailing `/`. */
+  /** The object key, percent-decoded (with `layout: 'segments'`, the segments' prefix). */
   key: string;
-  region?: string;
-  endpoint?: string;
-  forcePathStyle?: boolean;
-  layout?: S3Layout;
-  conditionalWrites?: S3ConditionalWrites;
 }
-
-const KNOWN_PARAMS = new Set([
-  'region',
-  'endpoint',
-  'forcePathStyle',
-  'layout',
-  'conditionalWrites',
-]);
 
 /**
  * Why `name` is not a valid S3 bucket name (general purpose buckets), or
@@ -62,128 +43,49 @@ export function bucketNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-function parseBoolean(uri: string, name: string, value: string): boolean {
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new InvalidUriError(`${name} must be true or false in ${uri} (got "${value}")`, { uri });
-}
-
 /**
- * Parses and validates
- * `s3://bucket/key[?region=…&endpoint=…&forcePathStyle=true&layout=segments&conditionalWrites=off]`.
- * The key is everything after the bucket, percent-decoded. Pure: no I/O.
+ * Parses and validates the bucket and key of
+ * `s3://bucket/key[?query]`. The key is everything after the bucket,
+ * percent-decoded as core decodes (`+` stays `+`). The query is left to
+ * core's option kit (`queryPairs` + the storage's option schema). Pure: no I/O.
  *
  * @throws {InvalidUriError} for another scheme, a missing or invalid bucket
- *   name, an empty key, an unknown or repeated query parameter, or a bad value
- *   (`endpoint` must be an http(s) URL, `layout` is `object` or `segments`,
- *   `conditionalWrites` is `on` or `off`).
+ *   name, an empty key, a key longer than 1024 bytes, or bad percent-encoding.
  *
  * @example
  * ```ts
  * parseS3Uri('s3://crawls/site-a.jsonl?region=eu-west-1');
- * // { bucket: 'crawls', key: 'site-a.jsonl', region: 'eu-west-1' }
+ * // { bucket: 'crawls', key: 'site-a.jsonl' }
  * ```
  */
 export function parseS3Uri(uri: string): ParsedS3Uri {
-  if (typeof uri !== 'string') {
-    throw new InvalidUriError(`An S3 URI must be a string, got ${typeof uri}`);
-  }
-  const m = /^s3:\/\/([^/?#]*)(?:\/([^?#]*))?(?:\?([^#]*))?(?:#.*)?$/i.exec(uri);
+  const safe = redactUri(uri);
+  const m = /^s3:\/\/([^/?#]*)(?:\/([^?#]*))?(?:\?[^#]*)?(?:#.*)?$/i.exec(uri);
   if (!m) {
-    throw new InvalidUriError(`Not an S3 URI: ${uri}. Use s3://bucket/key.jsonl`, { uri });
+    throw new InvalidUriError(`Not an S3 URI: ${safe}. Use s3://bucket/key.jsonl`, { uri });
   }
   const bucket = m[1] ?? '';
   if (bucket === '') {
-    throw new InvalidUriError(`The S3 URI ${uri} has no bucket. Use s3://bucket/key.jsonl`, {
+    throw new InvalidUriError(`The S3 URI ${safe} has no bucket. Use s3://bucket/key.jsonl`, {
       uri,
     });
   }
   const problem = bucketNameProblem(bucket);
   if (problem) {
     throw new InvalidUriError(
-      `"${bucket}" is not a valid S3 bucket name in ${uri}: a bucket name ${problem}`,
+      `"${bucket}" is not a valid S3 bucket name in ${safe}: a bucket name ${problem}`,
       { uri },
     );
   }
-  let key: string;
-  try {
-    key = decodeURIComponent(m[2] ?? '');
-  } catch (cause) {
-    throw new InvalidUriError(`The key of ${uri} is not valid percent-encoding`, { uri, cause });
-  }
+  const key = decodeComponent(m[2] ?? '', uri, 'The key');
   if (key === '' || key === '/') {
     throw new InvalidUriError(
-      `The S3 URI ${uri} has no key. Name the checkpoint object, as in s3://${bucket}/crawls/site-a.jsonl`,
+      `The S3 URI ${safe} has no key. Name the checkpoint object, as in s3://${bucket}/crawls/site-a.jsonl`,
       { uri },
     );
   }
   if (Buffer.byteLength(key, 'utf8') > 1024) {
-    throw new InvalidUriError(`The key of ${uri} is longer than S3's 1024-byte limit`, { uri });
+    throw new InvalidUriError(`The key of ${safe} is longer than S3's 1024-byte limit`, { uri });
   }
-  const out: ParsedS3Uri = { bucket, key };
-  const query = new URLSearchParams(m[3] ?? '');
-  const unknown = [...new Set(query.keys())].filter((k) => !KNOWN_PARAMS.has(k));
-  if (unknown.length > 0) {
-    throw new InvalidUriError(
-      `Unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} in ${uri}. ` +
-        `An S3 URI accepts ${[...KNOWN_PARAMS].join(', ')}`,
-      { uri },
-    );
-  }
-  for (const name of KNOWN_PARAMS) {
-    const values = query.getAll(name);
-    if (values.length > 1) {
-      throw new InvalidUriError(`${name} is given ${values.length} times in ${uri}`, { uri });
-    }
-    const value = values[0];
-    if (value === undefined) continue;
-    if (value === '') {
-      throw new InvalidUriError(`${name} is empty in ${uri}`, { uri });
-    }
-    switch (name) {
-      case 'region':
-        if (!/^[a-z0-9-]+$/.test(value)) {
-          throw new InvalidUriError(`region "${value}" in ${uri} is not a region name`, { uri });
-        }
-        out.region = value;
-        break;
-      case 'endpoint': {
-        let url: URL;
-        try {
-          url = new URL(value);
-        } catch (cause) {
-          throw new InvalidUriError(`endpoint "${value}" in ${uri} is not a URL`, { uri, cause });
-        }
-        if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-          throw new InvalidUriError(`endpoint in ${uri} must be an http:// or https:// URL`, {
-            uri,
-          });
-        }
-        out.endpoint = value;
-        break;
-      }
-      case 'forcePathStyle':
-        out.forcePathStyle = parseBoolean(uri, name, value);
-        break;
-      case 'layout':
-        if (value !== 'object' && value !== 'segments') {
-          throw new InvalidUriError(
-            `layout must be "object" or "segments" in ${uri} (got "${value}")`,
-            { uri },
-          );
-        }
-        out.layout = value;
-        break;
-      case 'conditionalWrites':
-        if (value !== 'on' && value !== 'off') {
-          throw new InvalidUriError(
-            `conditionalWrites must be "on" or "off" in ${uri} (got "${value}")`,
-            { uri },
-          );
-        }
-        out.conditionalWrites = value;
-        break;
-    }
-  }
-  return out;
+  return { bucket, key };
 }

@@ -1,7 +1,7 @@
-import { describeConformance } from '@yoink/storage-testkit';
+import { describeConformance, freePort } from '@yoink/storage-testkit';
 import { type S3TestServer, startMoto, startS3rver } from '@yoink/test-servers/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3Storage } from '../src/index.js';
+import { S3Storage } from '../src/index.js';
 import { failNextWrite, type RecordedCommand, recordCommands, storageOn } from './helpers.js';
 
 const BUCKET = 'yoink-conformance';
@@ -37,6 +37,17 @@ for (const kind of ['s3rver', 'moto'] as const) {
           kind === 's3rver' ? { conditionalWrites: 'off' } : {},
         ),
       failNextFlush: (storage) => failNextWrite(storage.client),
+      // Nothing listens on the port: one attempt, so the test does not wait for retries.
+      unreachable: async (location) =>
+        new S3Storage(
+          `s3://${BUCKET}/${location}?endpoint=http%3A%2F%2F127.0.0.1%3A${await freePort()}&forcePathStyle=true`,
+          {
+            layout,
+            maxAttempts: 1,
+            clientConfig: { credentials: server(kind).clientConfig.credentials },
+            ...(kind === 's3rver' ? { conditionalWrites: 'off' } : {}),
+          },
+        ),
       // s3rver ignores If-Match/If-None-Match, so it cannot detect a second
       // writer (and runs with conditionalWrites=off); moto enforces them, so
       // the real conflict path runs there.

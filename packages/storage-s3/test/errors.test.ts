@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import {
+  InvalidOptionError,
   InvalidUriError,
   StorageClosedError,
   StorageError,
@@ -84,23 +85,42 @@ describe('bad URIs and options', () => {
     expect(InvalidUriError.isInstance(e)).toBe(true);
   });
 
-  it('a passed-in client with connection settings in the URI is rejected', () => {
+  it('a passed-in client with connection settings in the URI is an InvalidOptionError', () => {
     const client = new S3Client({ region: 'us-east-1' });
-    expect(() => new S3Storage('s3://bucket/k?region=eu-west-1', { client })).toThrow(
-      /cannot apply to a client you pass in/,
-    );
-    expect(() => new S3Storage('s3://bucket/k', { client, clientConfig: {} })).toThrow(
-      /clientConfig/,
-    );
+    for (const make of [
+      () => new S3Storage('s3://bucket/k?region=eu-west-1', { client }),
+      () => new S3Storage('s3://bucket/k', { client, clientConfig: {} }),
+    ]) {
+      let caught: unknown;
+      try {
+        make();
+      } catch (e) {
+        caught = e;
+      }
+      expect(InvalidOptionError.isInstance(caught)).toBe(true);
+      expect((caught as Error).message).toMatch(/cannot apply to a client you pass in/);
+    }
     client.destroy();
   });
 
-  it('rejects part sizes outside S3 limits', () => {
-    expect(() => new S3Storage('s3://bucket/k', { partSizeBytes: 1024 })).toThrow(/partSizeBytes/);
-    expect(() => new S3Storage('s3://bucket/k', { copyPartSizeBytes: 6 * 1024 * 1024 })).toThrow(
-      /copyPartSizeBytes/,
+  it('rejects part sizes outside S3 limits with InvalidOptionError', () => {
+    for (const options of [
+      { partSizeBytes: 1024 },
+      { copyPartSizeBytes: 6 * 1024 * 1024 },
+      { maxAttempts: 0 },
+    ]) {
+      const name = Object.keys(options)[0] as string;
+      expect(() => new S3Storage('s3://bucket/k', options)).toThrow(name);
+      expect(() => new S3Storage('s3://bucket/k', options)).toThrow(InvalidOptionError);
+    }
+  });
+
+  it('StorageFactory.fromUri checks options like the constructor (unknown option, did you mean)', async () => {
+    const e = await failure(
+      StorageFactory.fromUri('s3://good-bucket/key.jsonl', { layuot: 'segments' } as never),
     );
-    expect(() => new S3Storage('s3://bucket/k', { maxAttempts: 0 })).toThrow(/maxAttempts/);
+    expect(InvalidOptionError.isInstance(e)).toBe(true);
+    expect((e as Error).message).toContain('Did you mean "layout"?');
   });
 });
 

@@ -8,7 +8,9 @@ export type FaultAction =
   /** Answer with this status and S3 error code, without forwarding. */
   | { status: number; code: string }
   /** Forward it, let the server apply it, then answer 500 (a lost reply). */
-  | 'lose-reply';
+  | 'lose-reply'
+  /** Neither forward nor answer it: the request hangs until the client gives up on it. */
+  | 'hang';
 
 /** An HTTP proxy in front of a real S3 server that injects faults per request. */
 export interface FaultProxy {
@@ -19,6 +21,12 @@ export interface FaultProxy {
   seen: string[];
   /** Client connections open right now. */
   readonly openConnections: number;
+  /** Requests held by `'hang'` whose client has not closed them yet. */
+  readonly hanging: number;
+  /** Resolves once `n` requests hang at the same time. */
+  hangingReaches(n: number): Promise<void>;
+  /** Resolves once no request hangs (their clients closed them: an abort, a timeout). */
+  noneHanging(): Promise<void>;
   /** Resolves once every client connection has closed (idle connections are never timed out). */
   allClosed(): Promise<void>;
   stop(): Promise<void>;
@@ -33,6 +41,19 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
   const sockets = new Set<Socket>();
   let waiters: Array<() => void> = [];
+  const hanging = new Set<IncomingMessage>();
+  let hangWaiters: Array<{ done: () => boolean; resolve: () => void }> = [];
+  const onHangingChange = (): void => {
+    const ready = hangWaiters.filter((w) => w.done());
+    hangWaiters = hangWaiters.filter((w) => !w.done());
+    for (const w of ready) w.resolve();
+  };
+  const waitHanging = (done: () => boolean): Promise<void> =>
+    done()
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          hangWaiters.push({ done, resolve });
+        });
   const proxy: FaultProxy = {
     endpoint: '',
     decide: () => 'pass',
@@ -40,6 +61,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     get openConnections() {
       return sockets.size;
     },
+    get hanging() {
+      return hanging.size;
+    },
+    hangingReaches: (n) => waitHanging(() => hanging.size >= n),
+    noneHanging: () => waitHanging(() => hanging.size === 0),
     allClosed: () =>
       sockets.size === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve)),
     stop: async () => {},
@@ -47,6 +73,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const server: Server = createServer((req, res) => {
     proxy.seen.push(`${req.method} ${req.url}`);
     const action = proxy.decide(req);
+    if (action === 'hang') {
+      hanging.add(req);
+      // The client closing the connection is the only way out of a hung request.
+      req.socket.once('close', () => {
+        hanging.delete(req);
+        onHangingChange();
+      });
+      req.resume();
+      onHangingChange();
+      return;
+    }
     if (typeof action === 'object') {
       req.resume();
       req.on('end', () => {

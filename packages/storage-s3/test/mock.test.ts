@@ -23,6 +23,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { S3Storage } from '../src/index.js';
+import { listFrom } from './fake-listing.js';
 
 const MiB = 1024 * 1024;
 const URI = 's3://mock-bucket/crawls/a.jsonl';
@@ -460,28 +461,25 @@ describe('object layout: conflicts and failures', () => {
 });
 
 describe('segments layout: commands', () => {
-  it('lists every page at open, continues the sequence, and puts with If-None-Match: *', async () => {
+  it('finds the last segment in the first listing page, continues the sequence, and puts with If-None-Match: *', async () => {
+    const keys = [
+      'crawls/a.jsonl/000000000000.jsonl',
+      'crawls/a.jsonl/000000000041.jsonl',
+      'crawls/a.jsonl/notes.txt',
+    ];
     mock
-      .on(ListObjectsV2Command, { ContinuationToken: undefined })
-      .resolves({
-        IsTruncated: true,
-        NextContinuationToken: 't2',
-        Contents: [
-          { Key: 'crawls/a.jsonl/000000000000.jsonl', Size: 3 },
-          { Key: 'crawls/a.jsonl/notes.txt', Size: 3 },
-        ],
-      })
-      .on(ListObjectsV2Command, { ContinuationToken: 't2' })
-      .resolves({
-        IsTruncated: false,
-        Contents: [{ Key: 'crawls/a.jsonl/000000000041.jsonl', Size: 4 }],
-      });
+      .on(ListObjectsV2Command)
+      .callsFake(listFrom(keys, (k) => (k.endsWith('41.jsonl') ? 4 : 3)));
     mock.on(GetObjectCommand).resolves({ Body: body('x') });
     mock.on(PutObjectCommand).resolves({ ETag: '"s"' });
     const s = new S3Storage(`${URI}?layout=segments`, { client });
     await s.write('next\n');
     await s.flush();
-    expect(inputOf('ListObjectsV2', 0)).toMatchObject({ Prefix: 'crawls/a.jsonl/' });
+    expect(names().filter((n) => n === 'ListObjectsV2')).toHaveLength(1);
+    expect(inputOf('ListObjectsV2', 0)).toMatchObject({
+      Prefix: 'crawls/a.jsonl/',
+      Delimiter: '/',
+    });
     // The last segment's last byte ('x') is not "\n": the first append starts a fresh line.
     expect(inputOf('GetObject')).toMatchObject({
       Key: 'crawls/a.jsonl/000000000041.jsonl',

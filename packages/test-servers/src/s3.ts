@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -147,6 +148,36 @@ function waitForWritesToLand(store: S3rverStore): void {
   };
 }
 
+let desShimmed = false;
+
+/**
+ * s3rver encrypts the continuation token of every truncated listing with
+ * single DES, which OpenSSL 3 (Node 17 and later) only offers in its legacy
+ * provider: without this, any ListObjectsV2 that does not return everything
+ * (more than 1,000 keys, or `MaxKeys` smaller than the result) fails with
+ * 500 InternalError. Triple DES with three equal keys is single DES, byte for
+ * byte, and the default provider has it, so the fixture maps s3rver's 'des'
+ * onto 'des-ede-cbc' with the key repeated. Only a call that would throw
+ * `unsupported` is changed.
+ */
+function allowSingleDes(): void {
+  if (desShimmed) return;
+  desShimmed = true;
+  const module = crypto as unknown as {
+    createCipheriv: (...args: unknown[]) => unknown;
+    createDecipheriv: (...args: unknown[]) => unknown;
+  };
+  for (const name of ['createCipheriv', 'createDecipheriv'] as const) {
+    const original = module[name];
+    module[name] = (algorithm: unknown, key: unknown, ...rest: unknown[]) => {
+      if (algorithm === 'des' && Buffer.isBuffer(key) && key.length === 8) {
+        return original.call(crypto, 'des-ede-cbc', Buffer.concat([key, key]), ...rest);
+      }
+      return original.call(crypto, algorithm, key, ...rest);
+    };
+  }
+}
+
 /**
  * Starts s3rver in this process on a free port of 127.0.0.1, storing objects in
  * a fresh temporary folder (removed by `stop()`).
@@ -154,7 +185,8 @@ function waitForWritesToLand(store: S3rverStore): void {
  * s3rver ignores `If-Match`/`If-None-Match` on writes and answers
  * `NotImplemented` to `UploadPartCopy`, so clients exercise their fallbacks
  * against it. The fixture makes its writes visible before it answers (s3rver
- * alone answers a little early).
+ * alone answers a little early), and lets its paginated listings work on
+ * OpenSSL 3 (see {@link allowSingleDes}).
  *
  * @throws when s3rver cannot listen.
  *
@@ -169,6 +201,7 @@ function waitForWritesToLand(store: S3rverStore): void {
 export async function startS3rver(options: S3TestServerOptions = {}): Promise<S3TestServer> {
   const require = createRequire(import.meta.url);
   const S3rver = require('s3rver') as S3rverConstructor;
+  allowSingleDes();
   const directory = await mkdtemp(join(tmpdir(), 'yoink-s3rver-'));
   const server = new S3rver({
     address: '127.0.0.1',
