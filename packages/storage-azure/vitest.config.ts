@@ -4,7 +4,13 @@ export default defineProject({
   test: {
     name: 'storage-azure',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+    // Type tests compile against the built dist/*.d.ts only (src is left out, so a
+    // declaration merge missing from dist cannot be hidden by the source's).
+    typecheck: {
+      enabled: true,
+      include: ['test/**/*.test-d.ts'],
+      tsconfig: './tsconfig.type-tests.json',
+    },
     // Child processes and type tests use the built package: build it first.
     // Then one Azurite (azurite-blob on a free port) serves every test file.
     globalSetup: ['../../scripts/vitest-build-if-stale.ts', './test/azurite-setup.ts'],
