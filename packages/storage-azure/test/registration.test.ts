@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { StorageFactory } from '@yoink/storage-core';
-import { collectLines } from '@yoink/storage-testkit';
+import { collectLines, describeRegistration } from '@yoink/storage-testkit';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { AzureBlobStorage } from '../src/index.js';
 import { azurite, createContainer } from './helpers.js';
@@ -71,4 +71,16 @@ it('fromUri in this process reads the credentials from AZURE_STORAGE_CONNECTION_
   await s.close();
   const t = new AzureBlobStorage(`azblob://${CONTAINER}/in-process.jsonl`);
   expect(await collectLines(t.read())).toEqual(['a']);
+});
+
+describeRegistration({
+  packageDir: PACKAGE_DIR,
+  uri: 'azblob://copies/crawl.jsonl',
+  scheme: 'azblob',
+  storageClass: 'AzureBlobStorage',
+  // Azurite's published development account; nothing is sent (construction only).
+  env: {
+    AZURE_STORAGE_CONNECTION_STRING:
+      'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:1/devstoreaccount1;',
+  },
 });

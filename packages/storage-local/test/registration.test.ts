@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { describeRegistration } from '@yoink/storage-testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from './temp-dir.js';
 
@@ -30,4 +31,11 @@ it('StorageFactory.fromUri loads this package for a file: URL', async () => {
     cwd: PACKAGE_DIR,
   });
   expect(JSON.parse(stdout)).toEqual({ name: 'LocalFileStorage', lines: ['{"auto":true}'] });
+});
+
+describeRegistration({
+  packageDir: PACKAGE_DIR,
+  uri: '/tmp/yoink-two-copies/crawl.jsonl',
+  scheme: 'file',
+  storageClass: 'LocalFileStorage',
 });
