@@ -11,7 +11,7 @@ export interface LineChunk {
 }
 
 /** Default size of a batch: 64 KiB of text. */
-export const DEFAULT_CHUNK_CHARS: number = 64 * 1024;
+const DEFAULT_CHUNK_CHARS: number = 64 * 1024;
 
 /**
  * Turns the lines of `read()` back into checkpoint text, in batches of about
