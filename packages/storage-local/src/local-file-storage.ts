@@ -274,6 +274,11 @@ export class LocalFileStorage extends BufferedStorage {
    * twice. If even that fails, remember how many bytes of the data are known
    * to be on disk and skip them on the retry. Then drop the handle: the next
    * flush reopens the file (a replaced file, a fixed mount).
+   *
+   * Why this skip count is not shared with Redis's (`fenced-appender.ts`) in
+   * core: a short write ends at any byte, possibly inside a UTF-8 sequence, so
+   * it is counted in bytes of the encoded data; Redis's counts whole batches
+   * of core's UTF-16 string. One helper would need both units and save no code.
    */
   async #undo(fh: FileHandle, sizeBefore: number, skip: number, written: number): Promise<void> {
     this.#skip = skip;

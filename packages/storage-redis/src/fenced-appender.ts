@@ -108,7 +108,12 @@ export class FencedAppender {
    * when the server's state is older than that (the data was lost).
    */
   #confirmed = 0;
-  /** UTF-16 units at the start of the next `persist()` data that are already persisted. */
+  /**
+   * UTF-16 units at the start of the next `persist()` data that are already
+   * persisted. Local files keep a similar count in bytes (a short write can
+   * end inside a UTF-8 sequence); the two are not one helper in core because
+   * their units differ and each is a few lines.
+   */
   #skip = 0;
   /** Flushes sent but not confirmed, oldest first (at most the failed one). */
   #inDoubt: Batch[] = [];
