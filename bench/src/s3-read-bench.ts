@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { S3Storage, type S3StorageOptions } from '@yoink/storage-s3';
 import type { S3TestServer } from '@yoink/test-servers/s3';
+import { S3_SIZES } from './implementation-constants.js';
 import { MiB, median, timeMs } from './stats.js';
 
 /** One read contender: its median time and the GETs one read sent. */
@@ -68,8 +69,13 @@ export interface S3ReadPlan {
   latencyMs: number;
 }
 
-const DEFAULT_CONCURRENCY = 16;
-const DEFAULT_RANGE = 8 * MiB;
+const DEFAULT_CONCURRENCY = S3_SIZES.readConcurrency;
+const DEFAULT_RANGE = S3_SIZES.readRangeBytes;
+/** Ranges S3Storage keeps in flight within its read-ahead budget. */
+const RANGES_IN_FLIGHT = Math.min(
+  DEFAULT_CONCURRENCY,
+  Math.floor(S3_SIZES.readAheadBytes / DEFAULT_RANGE),
+);
 
 /** A JSONL line of ~300 bytes, numbered. */
 function line(i: number): string {
@@ -427,7 +433,7 @@ export async function s3ReadBench(
       `s3 read: a ${plan.objectBytes / MiB} MiB object: parallel ranges, one stream, and bare GETs of each`,
     );
     const objectBytes = objectLines * 300;
-    const threshold = Math.min(64 * MiB, objectBytes);
+    const threshold = Math.min(S3_SIZES.parallelReadThresholdBytes, objectBytes);
     const objParallel = await timeReads(plan.runs, objectLines, () =>
       at(objKey, { parallelReadThresholdBytes: threshold }),
     );
@@ -440,11 +446,11 @@ export async function s3ReadBench(
       Key: objKey,
       Range: `bytes=${i * DEFAULT_RANGE}-${Math.min((i + 1) * DEFAULT_RANGE, objectBytes) - 1}`,
     }));
-    // The budget of 64 MiB holds 8 ranges of 8 MiB: the bare client gets as many.
+    // The read-ahead budget holds RANGES_IN_FLIGHT ranges: the bare client gets as many.
     const objLimit = await timeRaw(
       plan.runs,
       objectBytes,
-      () => rawGets(proxy.endpoint, server, ranges, 8),
+      () => rawGets(proxy.endpoint, server, ranges, RANGES_IN_FLIGHT),
       ranges.length,
     );
     const objRawSingle = await timeRaw(
@@ -479,7 +485,7 @@ export async function s3ReadBench(
       },
       object: {
         rangeBytes: DEFAULT_RANGE,
-        concurrency: DEFAULT_CONCURRENCY,
+        concurrency: RANGES_IN_FLIGHT,
         bytes: objParallel.bytes,
         lines: objectLines,
         sequential: objSingle,
