@@ -89,7 +89,7 @@ export const redisSection: Section<RedisResult> = {
       measuredLine(run, `redis-server ${r.redisServer} on loopback`),
       '',
       ...verdictTable(verdicts),
-      `Write: ${num(rw.lines, 0)} lines of ${LINE_BYTES} bytes (${num(rw.bytes / MB, 1)} MB), \`flush()\` every ${num(FLUSH_EVERY, 0)} lines, all through the same ioredis client; median of ${rw.runs} interleaved runs after one warm-up round. One flush of RedisStorage sent ${countsText(r.flushCommands)} (counted with INFO commandstats in this run).`,
+      `Write: ${num(rw.lines, 0)} lines of ${LINE_BYTES} bytes (${num(rw.bytes / MB, 1)} MB), \`flush()\` every ${num(FLUSH_EVERY, 0)} lines, all through the same ioredis client; median of ${rw.runs} interleaved runs after one warm-up round. One flush of RedisStorage sent ${countsText(r.flushCommands)} (counted with INFO commandstats in this run, which counts the commands a script runs too).`,
       '',
       timingTable('write', rw.lines, 'lines/s', [
         { name: 'ours: `RedisStorage`', ms: rw.ours },
