@@ -8,10 +8,10 @@
 // through a client of the given ioredis major passed in as options.client
 // (RedisStorage's own clients are ioredis 6), then reads them back.
 import { cpus, loadavg, totalmem } from 'node:os';
+import { RedisStorage } from '@yoink/storage-redis';
 import { startRedis } from '@yoink/test-servers/redis';
 import { Redis as Redis6 } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
-import { RedisStorage } from '@yoink/storage-redis';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);

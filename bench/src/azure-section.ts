@@ -8,7 +8,7 @@ import { countsText, type TargetVerdict } from './targets.js';
 import { FLUSH_EVERY, LINE_BYTES } from './workload.js';
 
 /** The Azure targets: no download after opening, flat bytes per flush. */
-export function judgeAzure(a: AzureBenchResult): TargetVerdict[] {
+function judgeAzure(a: AzureBenchResult): TargetVerdict[] {
   const ours = a.growth[0];
   if (!ours) return [];
   const down = wireTotals(ours).down;

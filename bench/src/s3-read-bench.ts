@@ -14,13 +14,13 @@ import { S3_SIZES } from './implementation-constants.js';
 import { MiB, median, timeMs } from './stats.js';
 
 /** One read contender: its median time and the GETs one read sent. */
-export interface ReadTiming {
+interface ReadTiming {
   ms: number;
   requests: number;
 }
 
 /** Reading one checkpoint through the latency proxy, several ways. */
-export interface ReadPair {
+interface ReadPair {
   /** What was read: segments (count) or one object (bytes). */
   bytes: number;
   lines: number;
@@ -38,7 +38,7 @@ export interface ReadPair {
 }
 
 /** Requests to open a segments checkpoint for writing, at one segment count. */
-export interface OpenPoint {
+interface OpenPoint {
   segments: number;
   /** S3Storage's open: StartAfter probes + the last byte of the last segment. */
   requests: number;
@@ -256,7 +256,7 @@ function fakeSegmentsClient(
 }
 
 /** Requests S3Storage sends to open a checkpoint of `count` segments (before its first PUT). */
-export async function openRequests(count: number): Promise<OpenPoint> {
+async function openRequests(count: number): Promise<OpenPoint> {
   const fake = fakeSegmentsClient('crawl/', count);
   const s = new S3Storage('s3://bench-bucket/crawl?layout=segments', { client: fake.client });
   await s.write('x\n');

@@ -64,7 +64,7 @@ function renderS3Read(r: S3ReadResult, run: RunInfo): SectionOutput {
   out.push('');
   out.push(...verdictTable(verdicts));
   out.push(
-    `Reads go through a TCP proxy (\`bench/src/latency-proxy.ts\`) that holds each request ${r.latencyMs} ms before forwarding it, like the time to first byte of Amazon S3, in front of s3rver, both in a child process so that their work does not share the reader's thread. Each contender reads the same checkpoint with a fresh storage; times are the median of ${r.runs} run${r.runs === 1 ? '' : 's'} (one at a time: one run). The bare-client rows are the server's ceiling: the same GETs sent by an \`S3Client\` alone, keeping no order and splitting no lines.`,
+    `Reads go through a TCP proxy (\`startLatencyProxy\` of \`@yoink/test-servers/proxies\`) that holds each request ${r.latencyMs} ms before forwarding it, like the time to first byte of Amazon S3, in front of s3rver, both in a child process so that their work does not share the reader's thread. Each contender reads the same checkpoint with a fresh storage; times are the median of ${r.runs} run${r.runs === 1 ? '' : 's'} (one at a time: one run). The bare-client rows are the server's ceiling: the same GETs sent by an \`S3Client\` alone, keeping no order and splitting no lines.`,
   );
   out.push('');
   const perSegment = (ms: number): string => num(ms / seg.count, 1);

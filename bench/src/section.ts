@@ -7,7 +7,7 @@ import type { BenchServers } from './servers.js';
 import type { TargetVerdict } from './targets.js';
 
 /** What a section's measurement gets from the runner. */
-export interface MeasureContext {
+interface MeasureContext {
   plan: BenchPlan;
   /** A temporary folder, removed after the run. */
   dir: string;

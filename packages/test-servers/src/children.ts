@@ -9,7 +9,7 @@ let exitHookInstalled = false;
  * error, `process.exit()`, a worker torn down). The child leaves the set
  * when it exits.
  */
-export function track(child: ChildProcess): void {
+function track(child: ChildProcess): void {
   children.add(child);
   child.once('exit', () => children.delete(child));
   if (!exitHookInstalled) {
@@ -46,7 +46,7 @@ export interface SpawnServerOptions {
 }
 
 /**
- * Spawns a server process, tracked by the exit hook (see {@link track}),
+ * Spawns a server process, tracked by the exit hook (see `track`),
  * keeping the tail of its output for error messages.
  *
  * @example
