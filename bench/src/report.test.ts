@@ -53,4 +53,14 @@ describe('mergeReport', () => {
     const second = mergeReport(first, ['a'], new Map([['a', ['## A again']]]));
     expect([...reportSections(second).keys()]).toEqual(['a', 'x']);
   });
+
+  it('keeps a report from before the markers whole after a partial run, and drops it in a run of every section', () => {
+    const old = '# Benchmarks\n\n## Local files\n\nold figures\n';
+    const partial = mergeReport(old, ['a'], new Map([['a', ['## A']]]));
+    expect(partial).toContain('old figures');
+    expect(partial.indexOf('## A')).toBeLessThan(partial.indexOf('old figures'));
+    expect(mergeReport(partial, ['a'], new Map([['a', ['## A']]]), true)).not.toContain(
+      'old figures',
+    );
+  });
 });

@@ -7,10 +7,19 @@ function block(id: string, markdown: readonly string[]): string {
   return [`<!-- section:${id} -->`, ...markdown, `<!-- /section:${id} -->`].join('\n');
 }
 
-/** The sections of a report written by {@link mergeReport}, by id, each with its markers. */
+/** The id under which {@link mergeReport} keeps a report written before sections had markers. */
+const UNMARKED = 'unmarked';
+
+/**
+ * The sections of a report written by {@link mergeReport}, by id, each with
+ * its markers. A report without markers (written before them) is one
+ * section, `unmarked`, holding everything after its title.
+ */
 export function reportSections(report: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const m of report.matchAll(OPEN)) out.set(m[1] ?? '', m[0]);
+  const body = report.replace(/^# Benchmarks\n/, '').trim();
+  if (out.size === 0 && body !== '') out.set(UNMARKED, block(UNMARKED, [body]));
   return out;
 }
 
@@ -38,13 +47,15 @@ const METHOD = [
 /**
  * The report (docs/benchmarks.md): the header, then every section in
  * `order`, each from `fresh` when this run measured it, else as `existing`
- * had it (sections of ids not in `order` are kept after them), then the
- * method.
+ * had it, then the method. Sections of ids not in `order` (another runner's,
+ * or a report from before the markers) are kept after them unless
+ * `dropUnknown` (a run of every section).
  */
 export function mergeReport(
   existing: string | undefined,
   order: readonly string[],
   fresh: ReadonlyMap<string, readonly string[]>,
+  dropUnknown = false,
 ): string {
   const kept = reportSections(existing ?? '');
   const blocks: string[] = [];
@@ -54,6 +65,6 @@ export function mergeReport(
     if (md) blocks.push(block(id, md));
     else if (old) blocks.push(old);
   }
-  for (const [id, old] of kept) if (!order.includes(id)) blocks.push(old);
+  if (!dropUnknown) for (const [id, old] of kept) if (!order.includes(id)) blocks.push(old);
   return [...HEADER, blocks.join('\n\n'), '', ...METHOD].join('\n');
 }

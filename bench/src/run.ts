@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   await mkdir(chartDir, { recursive: true });
   const charts = [...outputs.values()].flatMap((o) => o.charts);
   for (const c of charts) await writeFile(join(chartDir, c.file), c.svg);
-  if (args.only.length === GROUPS.length) {
+  const everySection = args.only.length === GROUPS.length;
+  if (everySection) {
     // A run of every section knows every chart: remove the ones no section draws any more.
     const drawn = new Set(charts.map((c) => c.file));
     for (const f of await readdir(chartDir)) {
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
       existing,
       SECTIONS.map((s) => s.id),
       markdown,
+      everySection,
     ),
   );
   log(`wrote ${outputs.size} section(s) into ${reportPath} and ${charts.length} chart(s)`);
