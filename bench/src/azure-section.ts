@@ -2,7 +2,7 @@ import { type AzureBenchResult, azureBench } from './azure-bench.js';
 import { perFlushTable, totalsTable, wireTotals } from './growth.js';
 import { AZURE_SIZES } from './implementation-constants.js';
 import { num, ratio, timingTable } from './markdown.js';
-import { measuredLine, type Section, verdictTable } from './section.js';
+import { type Section, sectionHead } from './section.js';
 import { MiB } from './stats.js';
 import { countsText, type TargetVerdict } from './targets.js';
 import { FLUSH_EVERY, LINE_BYTES } from './workload.js';
@@ -44,11 +44,12 @@ export const azureSection: Section<AzureBenchResult> = {
     const lastSeed = seed?.flushes.at(-1);
     const w = a.write;
     const md = [
-      '## Azure Blob Storage (`@yoink/storage-azure`)',
-      '',
-      measuredLine(run, `${a.azurite} on loopback, started by the runner`),
-      '',
-      ...verdictTable(verdicts),
+      ...sectionHead(
+        '## Azure Blob Storage (`@yoink/storage-azure`)',
+        run,
+        verdicts,
+        `${a.azurite} on loopback, started by the runner`,
+      ),
       `One checkpoint grown to ${num(p.azureTotalBytes / MiB, 0)} MiB in flushes of ${p.azureFlushBytes / 1024} KiB: ours (\`AzureBlobStorage\`, AppendBlock requests of at most ${num(AZURE_SIZES.blockBytes / MiB, 0)} MiB) and the seed's design reimplemented on Azure (download the whole blob, append, re-upload). A counting proxy in front of Azurite measures request body bytes (up), response body bytes (down) and requests by method and \`comp\` operation per flush.`,
       '',
       'Per flush at a checkpoint size: KiB up / KiB down / requests.',

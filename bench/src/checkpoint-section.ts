@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CheckpointManager } from '@yoink/checkpoint';
 import { LocalFileStorage } from '@yoink/storage-local';
 import { num, timingTable } from './markdown.js';
-import { measuredLine, type Section } from './section.js';
+import { type Section, sectionHead } from './section.js';
 import { interleaved } from './stats.js';
 
 /** What the CheckpointManager section measured: median ms of each contender. */
@@ -92,10 +92,7 @@ export const checkpointSection: Section<CheckpointResult> = {
   },
   render(r, run) {
     const md = [
-      '## CheckpointManager (`@yoink/checkpoint`)',
-      '',
-      measuredLine(run),
-      '',
+      ...sectionHead('## CheckpointManager (`@yoink/checkpoint`)', run),
       `${num(r.records, 0)} JSON records (a URL, a status, a depth and two links) appended to a local file and read back; median of ${r.runs} interleaved runs after one warm-up round. The floor is the storage alone: the same lines through \`LocalFileStorage.write()\` without the manager, and \`read()\` + \`JSON.parse\` without its torn-record handling.`,
       '',
       timingTable('append', r.records, 'records/s', [

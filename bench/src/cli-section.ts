@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { num, timingTable } from './markdown.js';
-import { measuredLine, type Section } from './section.js';
+import { type Section, sectionHead } from './section.js';
 import { interleaved } from './stats.js';
 import { makeLines } from './workload.js';
 
@@ -57,10 +57,7 @@ export const cliSection: Section<CliResult> = {
   },
   render(r, info) {
     const md = [
-      '## CLI (`@yoink/storage-cli`)',
-      '',
-      measuredLine(info),
-      '',
+      ...sectionHead('## CLI (`@yoink/storage-cli`)', info),
       `\`yoink-storage cp\` of a local file of ${num(r.lines, 0)} lines (${num(r.bytes / 1e6, 1)} MB) to another local file, the real CLI run as a child process (Node start-up included); median of ${r.runs} interleaved runs after one warm-up round.`,
       '',
       timingTable('copy', r.bytes, 'MB/s', [

@@ -21,6 +21,29 @@ export interface GrowingCheckpoint {
 }
 
 /**
+ * A {@link GrowingCheckpoint} that keeps its own size: `pad` appends untimed
+ * padding and resolves with the bytes it added; `flush` writes one batch of
+ * `batchBytes`.
+ */
+export function growingCheckpoint(
+  batchBytes: number,
+  pad: () => Promise<number>,
+  flush: () => Promise<void>,
+): GrowingCheckpoint {
+  let size = 0;
+  return {
+    size: () => size,
+    growTo: async (bytes) => {
+      while (size < bytes) size += await pad();
+    },
+    flushBatch: async () => {
+      await flush();
+      size += batchBytes;
+    },
+  };
+}
+
+/**
  * Write cost per flush as the checkpoint grows: each contender's checkpoint
  * is padded to each size in `marksMB` (untimed), then `batches` flushes of
  * one batch are timed at that size, interleaved. `atMark` runs after the

@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalFileStorage } from '@yoink/storage-local';
-import { type FlushCostPoint, flushCostCurve, type GrowingCheckpoint } from './flush-scale.js';
+import { type FlushCostPoint, flushCostCurve, growingCheckpoint } from './flush-scale.js';
 import { type ReadFigure, readInChild, summariseReads } from './read-bench.js';
 import type { ReadChildResult } from './read-child-result.js';
 import { interleaved, MB } from './stats.js';
@@ -109,22 +109,8 @@ export async function localFlushScale(
   const ours = new LocalFileStorage(oursPath);
   const seed = await open(seedPath, 'a');
   const limitFd = openSync(limitPath, 'a');
-  const sized = (
-    growTo: (size: number) => Promise<number>,
-    flush: () => Promise<void>,
-  ): GrowingCheckpoint => {
-    let size = 0;
-    return {
-      size: () => size,
-      growTo: async (bytes) => {
-        while (size < bytes) size += await growTo(size);
-      },
-      flushBatch: async () => {
-        await flush();
-        size += Buffer.byteLength(batchText);
-      },
-    };
-  };
+  const sized = (pad: () => Promise<number>, flush: () => Promise<void>) =>
+    growingCheckpoint(Buffer.byteLength(batchText), pad, flush);
   try {
     return await flushCostCurve(
       {

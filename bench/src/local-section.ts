@@ -8,7 +8,7 @@ import {
   localWrite,
 } from './local-bench.js';
 import { markdownTable, num, ratio, timingTable } from './markdown.js';
-import { chartLink, measuredLine, type Section, verdictTable } from './section.js';
+import { chartLink, type Section, sectionHead } from './section.js';
 import { MB } from './stats.js';
 import { judgeLocal, READ_GROWTH_LIMIT_MB } from './targets.js';
 import { FLUSH_EVERY, LINE_BYTES } from './workload.js';
@@ -74,11 +74,7 @@ export const localSection: Section<LocalResult> = {
     );
     const charts = [flushChart, ...reads];
     const md = [
-      '## Local files (`@yoink/storage-local`)',
-      '',
-      measuredLine(run),
-      '',
-      ...verdictTable(verdicts),
+      ...sectionHead('## Local files (`@yoink/storage-local`)', run, verdicts),
       `Write: ${num(lw.lines, 0)} lines of ${LINE_BYTES} bytes (${num(lw.bytes / MB, 1)} MB), \`flush()\` every ${num(FLUSH_EVERY, 0)} lines; median of ${lw.runs} interleaved runs after one warm-up round; files in the OS temp folder, each fsynced and removed after its run, outside the timing.`,
       '',
       timingTable('write', lw.bytes, 'MB/s', [

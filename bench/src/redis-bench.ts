@@ -1,6 +1,6 @@
 import { RedisStorage } from '@yoink/storage-redis';
 import type { Redis } from 'ioredis';
-import { type FlushCostPoint, flushCostCurve, type GrowingCheckpoint } from './flush-scale.js';
+import { type FlushCostPoint, flushCostCurve, growingCheckpoint } from './flush-scale.js';
 import { type ReadFigure, readInChild, summariseReads } from './read-bench.js';
 import type { ReadChildResult } from './read-child-result.js';
 import { interleaved, MB } from './stats.js';
@@ -143,19 +143,15 @@ export async function redisFlushScale(
     limit: nextKey('scale-limit'),
   };
   const ours = storageOn(client, keys.ours);
-  const growing = (flush: () => Promise<void>, pad: () => Promise<void>): GrowingCheckpoint => {
-    let size = 0;
-    return {
-      size: () => size,
-      growTo: async (bytes) => {
-        for (; size < bytes; size += batchBytes) await pad();
+  const growing = (flush: () => Promise<void>, pad: () => Promise<void>) =>
+    growingCheckpoint(
+      batchBytes,
+      async () => {
+        await pad();
+        return batchBytes;
       },
-      flushBatch: async () => {
-        await flush();
-        size += batchBytes;
-      },
-    };
-  };
+      flush,
+    );
   const oursFlush = () => writeFlushing(ours, batch);
   const multi = (key: string) => async () => {
     await client.rpush(key, ...batch);

@@ -11,7 +11,7 @@ import {
   redisReadScale,
   redisWrite,
 } from './redis-bench.js';
-import { chartLink, measuredLine, type Section, verdictTable } from './section.js';
+import { chartLink, type Section, sectionHead } from './section.js';
 import { MB, MiB } from './stats.js';
 import { countsText, judgeRedis, READ_GROWTH_LIMIT_MB } from './targets.js';
 import { FLUSH_EVERY, LINE_BYTES } from './workload.js';
@@ -84,11 +84,12 @@ export const redisSection: Section<RedisResult> = {
     const linesPerS = (f: { lines: number; ms: number }): string =>
       num(f.lines / (f.ms / 1000) / 1e6, 2);
     const md = [
-      '## Redis (`@yoink/storage-redis`)',
-      '',
-      measuredLine(run, `redis-server ${r.redisServer} on loopback`),
-      '',
-      ...verdictTable(verdicts),
+      ...sectionHead(
+        '## Redis (`@yoink/storage-redis`)',
+        run,
+        verdicts,
+        `redis-server ${r.redisServer} on loopback`,
+      ),
       `Write: ${num(rw.lines, 0)} lines of ${LINE_BYTES} bytes (${num(rw.bytes / MB, 1)} MB), \`flush()\` every ${num(FLUSH_EVERY, 0)} lines, all through the same ioredis client; median of ${rw.runs} interleaved runs after one warm-up round. One flush of RedisStorage sent ${countsText(r.flushCommands)} (counted with INFO commandstats in this run, which counts the commands a script runs too).`,
       '',
       timingTable('write', rw.lines, 'lines/s', [

@@ -2,13 +2,7 @@ import { S3_SIZES } from './implementation-constants.js';
 import { markdownTable, num, ratio } from './markdown.js';
 import { type S3ReadResult, s3ReadBench } from './s3-read-bench.js';
 import { judgeS3Read } from './s3-read-targets.js';
-import {
-  measuredLine,
-  type RunInfo,
-  type Section,
-  type SectionOutput,
-  verdictTable,
-} from './section.js';
+import { type RunInfo, type Section, type SectionOutput, sectionHead } from './section.js';
 import { BUCKET } from './servers.js';
 import { MB, MiB } from './stats.js';
 
@@ -58,11 +52,14 @@ function renderS3Read(r: S3ReadResult, run: RunInfo): SectionOutput {
   const out: string[] = [];
   const seg = r.segments;
   const obj = r.object;
-  out.push('## S3 at scale: opening and reading (`@yoink/storage-s3`)');
-  out.push('');
-  out.push(measuredLine(run, 's3rver and moto_server on loopback'));
-  out.push('');
-  out.push(...verdictTable(verdicts));
+  out.push(
+    ...sectionHead(
+      '## S3 at scale: opening and reading (`@yoink/storage-s3`)',
+      run,
+      verdicts,
+      's3rver and moto_server on loopback',
+    ),
+  );
   out.push(
     `Reads go through a TCP proxy (\`startLatencyProxy\` of \`@yoink/test-servers/proxies\`) that holds each request ${r.latencyMs} ms before forwarding it, like the time to first byte of Amazon S3, in front of s3rver, both in a child process so that their work does not share the reader's thread. Each contender reads the same checkpoint with a fresh storage; times are the median of ${r.runs} run${r.runs === 1 ? '' : 's'} (one at a time: one run). The bare-client rows are the server's ceiling: the same GETs sent by an \`S3Client\` alone, keeping no order and splitting no lines.`,
   );

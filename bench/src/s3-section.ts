@@ -3,7 +3,7 @@ import { perFlushTable, totalsTable, type WireFlush } from './growth.js';
 import { S3_SIZES } from './implementation-constants.js';
 import { num } from './markdown.js';
 import { type S3Run, s3Run } from './s3-bench.js';
-import { chartLink, measuredLine, type Section, verdictTable } from './section.js';
+import { chartLink, type Section, sectionHead } from './section.js';
 import { BUCKET } from './servers.js';
 import { MiB } from './stats.js';
 import { lineChart } from './svg-chart.js';
@@ -79,11 +79,12 @@ export const s3Section: Section<S3Run[]> = {
     const verdicts = judgeS3Growth(runs);
     const chart = bytesChart(runs, p.s3FlushBytes);
     const md = [
-      '## S3 (`@yoink/storage-s3`)',
-      '',
-      measuredLine(run, 'moto_server and s3rver on loopback'),
-      '',
-      ...verdictTable(verdicts),
+      ...sectionHead(
+        '## S3 (`@yoink/storage-s3`)',
+        run,
+        verdicts,
+        'moto_server and s3rver on loopback',
+      ),
       `One checkpoint grown to ${num(p.s3TotalBytes / MiB, 0)} MiB in flushes of ${p.s3FlushBytes / 1024} KiB, per design and server. A client middleware counts request body bytes (up; a streamed body counts its \`Content-Length\`), GET response bytes (down) and requests by command for every flush. The seed's design (download the object, append, re-upload) is reimplemented in the runner.`,
       '',
       'Per flush at an object size: KiB up / KiB down / requests.',

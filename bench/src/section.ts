@@ -54,7 +54,7 @@ export interface Section<R> {
 }
 
 /** The first paragraph of every section: when, by what command and on which machine it was measured. */
-export function measuredLine(run: RunInfo, servers = ''): string {
+function measuredLine(run: RunInfo, servers = ''): string {
   const m = run.machine;
   const quick =
     run.plan.mode === 'quick' ? ' (small sizes: a smoke run, not the published figures)' : '';
@@ -62,7 +62,7 @@ export function measuredLine(run: RunInfo, servers = ''): string {
 }
 
 /** The targets of a section as a table, or nothing when it has none. */
-export function verdictTable(verdicts: readonly TargetVerdict[]): string[] {
+function verdictTable(verdicts: readonly TargetVerdict[]): string[] {
   if (verdicts.length === 0) return [];
   const out = [
     markdownTable(
@@ -75,6 +75,16 @@ export function verdictTable(verdicts: readonly TargetVerdict[]): string[] {
   for (const t of notes) out.push(`- ${t.target}: ${t.note}`);
   if (notes.length > 0) out.push('');
   return out;
+}
+
+/** The first lines of every section: its heading, when and how it was measured, its targets. */
+export function sectionHead(
+  heading: string,
+  run: RunInfo,
+  verdicts: readonly TargetVerdict[] = [],
+  servers = '',
+): string[] {
+  return [heading, '', measuredLine(run, servers), '', ...verdictTable(verdicts)];
 }
 
 /** A chart's Markdown image link. */
