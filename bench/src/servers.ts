@@ -29,7 +29,8 @@ export function benchServers(): BenchServers {
       return server;
     };
   };
-  const redis = once(() => startRedis());
+  // No snapshots: the Redis section grows checkpoints up to 1 GB, and a save would time the disk too.
+  const redis = once(() => startRedis({ save: '' }));
   const redisClient = once(async () => {
     const server = await redis();
     const client = new Redis({ host: server.host, port: server.port, maxRetriesPerRequest: null });
