@@ -1,70 +1,52 @@
-// The Azure section of the benchmark: @yoink/storage-azure on Azurite, next to
-// the seed's design (download the whole blob, append, re-upload) and S3's
-// layouts. Starts its own Azurite and a counting proxy in front of it.
+// The Azure measurements: @yoink/storage-azure on Azurite, next to the seed's
+// design (download the whole blob, append, re-upload). Starts its own Azurite
+// and a counting proxy in front of it.
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { AzureBlobStorage } from '@yoink/storage-azure';
 import { startAzurite } from '@yoink/test-servers/azurite';
-import { markdownTable, num, ratio } from './markdown.js';
-import type { BenchPlan, BenchResults } from './results.js';
-import { MB, MiB, median, timeMs } from './stats.js';
+import {
+  countRequest,
+  flushData,
+  type GrowthRun,
+  growByFlushes,
+  since,
+  snapshot,
+  type WireMeter,
+  wireMeter,
+} from './growth.js';
+import type { BenchPlan } from './plan.js';
+import { median, timeMs } from './stats.js';
 import { FLUSH_EVERY, LINE_BYTES, makeLines } from './workload.js';
-
-/** Bytes on the wire and requests of one flush. */
-export interface AzureFlush {
-  /** Checkpoint size before this flush, bytes. */
-  size: number;
-  /** Bytes of the flush's data. */
-  data: number;
-  /** Request body bytes sent. */
-  up: number;
-  /** Response body bytes received. */
-  down: number;
-  requests: number;
-}
-
-/** One design grown to the plan's size: its flushes, in order. */
-export interface AzureGrowth {
-  name: string;
-  flushes: AzureFlush[];
-  seconds: number;
-}
 
 /** What the Azure section measured. */
 export interface AzureBenchResult {
   azurite: string;
   /** Per-flush cost as the checkpoint grows: ours, then the seed's design. */
-  growth: AzureGrowth[];
+  growth: GrowthRun[];
   /** A new writer on the grown checkpoint, up to and including its first flush. */
-  reopen: { size: number; requests: number; down: number };
+  reopen: WireMeter & { size: number };
   /** Write throughput, ms (median of `plan.runs`). */
   write: { lines: number; bytes: number; ours: number; appendLimit: number; putLimit: number };
   /** Read throughput of the written checkpoint, ms (median of `plan.readRuns`). */
   read: { bytes: number; ours: number; raw: number };
 }
 
-/** One Azure target, judged. */
-export interface AzureVerdict {
-  target: string;
-  measured: string;
-  status: 'MET' | 'NOT MET';
-}
-
-interface Meter {
-  up: number;
-  down: number;
-  requests: number;
+/** A request's kind: its method and its `comp` operation (`PUT appendblock`), or `blob`. */
+function requestKind(method: string | undefined, url: string | undefined): string {
+  const comp = new URL(url ?? '/', 'http://x').searchParams.get('comp');
+  return `${method ?? '?'} ${comp ?? 'blob'}`;
 }
 
 /** An HTTP proxy in front of Azurite that counts body bytes both ways and requests. */
 async function countingProxy(
   endpoint: string,
-): Promise<{ endpoint: string; meter: Meter; stop(): Promise<void> }> {
+): Promise<{ endpoint: string; meter: WireMeter; stop(): Promise<void> }> {
   const upstream = new URL(endpoint);
-  const meter: Meter = { up: 0, down: 0, requests: 0 };
+  const meter = wireMeter();
   const server: Server = createServer((req, res) => {
-    meter.requests += 1;
+    countRequest(meter, requestKind(req.method, req.url));
     req.on('data', (d: Buffer) => {
       meter.up += d.length;
     });
@@ -100,12 +82,6 @@ async function countingProxy(
         server.close(() => resolve());
       }),
   };
-}
-
-/** A flush's worth of JSONL (`bytes` long, whole lines), as the S3 section writes. */
-function flushData(i: number, bytes: number): string {
-  const line = `{"i":${i},"url":"https://example.com/page/${i}","pad":"${'x'.repeat(180)}"}\n`;
-  return `${line.repeat(Math.ceil(bytes / line.length)).slice(0, bytes - 1)}\n`;
 }
 
 interface Design {
@@ -145,31 +121,15 @@ function oursDesign(uri: string, connectionString: string): Design {
 async function grow(
   name: string,
   design: Design,
-  meter: Meter,
+  meter: WireMeter,
   totalBytes: number,
   flushBytes: number,
-): Promise<AzureGrowth> {
-  const flushes: AzureFlush[] = [];
-  let size = 0;
-  const t0 = performance.now();
+): Promise<GrowthRun> {
   try {
-    for (let i = 0; size < totalBytes; i++) {
-      const before = { ...meter };
-      const data = flushData(i, flushBytes);
-      await design.append(data);
-      flushes.push({
-        size,
-        data: data.length,
-        up: meter.up - before.up,
-        down: meter.down - before.down,
-        requests: meter.requests - before.requests,
-      });
-      size += data.length;
-    }
+    return { name, ...(await growByFlushes(design.append, meter, totalBytes, flushBytes)) };
   } finally {
     await design.close();
   }
-  return { name, flushes, seconds: (performance.now() - t0) / 1000 };
 }
 
 /**
@@ -210,14 +170,13 @@ export async function azureBench(
       plan.azureTotalBytes,
       plan.azureFlushBytes,
     );
-    const before = { ...proxy.meter };
+    const before = snapshot(proxy.meter);
     const again = oursDesign(`azblob://bench/grow-${stamp}.jsonl`, viaProxy);
     await again.append(flushData(0, plan.azureFlushBytes));
     await again.close();
     const reopen = {
       size: ours.flushes.reduce((n, f) => n + f.data, 0),
-      requests: proxy.meter.requests - before.requests,
-      down: proxy.meter.down - before.down,
+      ...since(proxy.meter, before),
     };
 
     log('azure: write and read throughput');
@@ -274,7 +233,7 @@ export async function azureBench(
       );
     }
     return {
-      azurite: 'azurite-blob 3.35 (npm azurite), loopback',
+      azurite: (await fetch(`${azurite.endpoint}?comp=list`)).headers.get('server') ?? 'Azurite',
       growth: [ours, seed],
       reopen,
       write: {
@@ -290,145 +249,4 @@ export async function azureBench(
     await proxy.stop();
     await azurite.stop();
   }
-}
-
-/** The Azure targets: no download after opening, flat bytes per flush. */
-export function judgeAzure(a: AzureBenchResult): AzureVerdict[] {
-  const ours = a.growth[0];
-  if (!ours) return [];
-  const down = ours.flushes.reduce((n, f) => n + f.down, 0);
-  const ups = ours.flushes.map((f) => f.up / f.data);
-  const reqs = new Set(ours.flushes.slice(1).map((f) => f.requests));
-  const spread = Math.max(...ups) / Math.min(...ups);
-  return [
-    {
-      target: 'Azure: a flush downloads nothing; opening reads 1 byte',
-      measured: `${num(down, 0)} bytes downloaded over ${ours.flushes.length} flushes; a new writer on the ${num(a.reopen.size / MiB, 1)} MiB checkpoint: ${a.reopen.requests} requests, ${num(a.reopen.down, 0)} byte(s) down up to its first flush`,
-      status: down === 0 && a.reopen.down <= 1 ? 'MET' : 'NOT MET',
-    },
-    {
-      target: 'Azure: bytes per flush flat as the checkpoint grows',
-      measured: `upload per flush / flush data: max/min ${ratio(spread, 3)}; requests per flush ${[...reqs].join(', ')}`,
-      status: spread <= 1.05 && reqs.size === 1 ? 'MET' : 'NOT MET',
-    },
-  ];
-}
-
-const mbps = (bytes: number, ms: number): string => num(bytes / MB / (ms / 1000), 0);
-
-/** The report's Azure section (Markdown lines). */
-export function renderAzureSection(r: BenchResults): string[] {
-  const a = r.azure;
-  if (!a) return [];
-  const p = r.plan;
-  const out: string[] = [];
-  out.push('## Azure Blob Storage (`@yoink/storage-azure`)');
-  out.push('');
-  out.push(
-    `On ${a.azurite}, started by the runner. One checkpoint grown to ${num(p.azureTotalBytes / MiB, 0)} MiB in flushes of ${p.azureFlushBytes / 1024} KiB: ours (one append blob; each flush is AppendBlock requests of up to 4 MiB at the position the writer knows) and the seed's design reimplemented on Azure (download the whole blob, append, re-upload). A counting proxy in front of Azurite measures request body bytes (up), response body bytes (down) and requests per flush. The S3 rows are the S3 section's runs at the same sizes.`,
-  );
-  out.push('');
-  out.push('| target | measured | verdict |');
-  out.push('| --- | --- | --- |');
-  for (const v of judgeAzure(a)) out.push(`| ${v.target} | ${v.measured} | **${v.status}** |`);
-  out.push('');
-  const total = p.azureTotalBytes;
-  const marks = [1, 2, 4, 8, 16, 32, 64, 128]
-    .map((x) => x * MiB)
-    .filter((x) => x < total)
-    .concat([total - p.azureFlushBytes]);
-  const cell = (f: { up: number; down: number; requests: number } | undefined): string =>
-    f ? `${num(f.up / 1024, 0)} / ${num(f.down / 1024, 0)} / ${f.requests}` : '—';
-  const rows: string[][] = a.growth.map((g) => [
-    `${g.name} (Azurite)`,
-    ...marks.map((x) => cell(g.flushes.find((f) => f.size >= x) ?? g.flushes.at(-1))),
-  ]);
-  for (const run of r.s3.filter((x) => x.server === 'moto')) {
-    rows.push([
-      `S3 ${run.name}`,
-      ...marks.map((x) =>
-        x < p.s3TotalBytes ? cell(run.flushes.find((f) => f.size >= x) ?? run.flushes.at(-1)) : '—',
-      ),
-    ]);
-  }
-  out.push('Per flush at a checkpoint size: KiB up / KiB down / requests.');
-  out.push('');
-  out.push(
-    markdownTable(['design (server)', ...marks.map((x) => `@${num(x / MiB, 1)} MiB`)], rows),
-  );
-  out.push('');
-  const seed = a.growth[1];
-  const seedWire = seed ? seed.flushes.reduce((n, f) => n + f.up + f.down, 0) : 0;
-  out.push(
-    markdownTable(
-      [
-        'design (Azurite)',
-        'flushes',
-        'uploaded',
-        'downloaded',
-        'requests',
-        "seed's wire bytes / this",
-        'time',
-      ],
-      a.growth.map((g) => {
-        const t = g.flushes.reduce(
-          (x, f) => ({ up: x.up + f.up, down: x.down + f.down, requests: x.requests + f.requests }),
-          { up: 0, down: 0, requests: 0 },
-        );
-        return [
-          g.name,
-          String(g.flushes.length),
-          `${num(t.up / MB, 1)} MB`,
-          `${num(t.down / MB, 1)} MB`,
-          String(t.requests),
-          seedWire ? ratio(seedWire / (t.up + t.down)) : '—',
-          `${num(g.seconds, 1)} s`,
-        ];
-      }),
-    ),
-  );
-  out.push('');
-  const w = a.write;
-  out.push(
-    `Write: ${num(w.lines, 0)} lines of ${LINE_BYTES} bytes (${num(w.bytes / MB, 1)} MB), one \`write()\` per line and a \`flush()\` every ${num(FLUSH_EVERY, 0)} lines; median of ${p.runs} runs. Read: the same checkpoint through \`read()\` (lines, 8 MiB ranged downloads) against one raw streaming download; median of ${p.readRuns}.`,
-  );
-  out.push('');
-  out.push(
-    markdownTable(
-      ['', 'ms', 'MB/s', 'ours / this (time)'],
-      [
-        ['write: ours (`AzureBlobStorage`)', num(w.ours, 0), mbps(w.bytes, w.ours), '1.00×'],
-        [
-          'write limit: raw AppendBlock per 1,000 lines, no condition',
-          num(w.appendLimit, 0),
-          mbps(w.bytes, w.appendLimit),
-          ratio(w.ours / w.appendLimit, 2),
-        ],
-        [
-          'write limit: one PutBlob of all the bytes',
-          num(w.putLimit, 0),
-          mbps(w.bytes, w.putLimit),
-          ratio(w.ours / w.putLimit, 2),
-        ],
-        [
-          'read: ours (`read()`, lines)',
-          num(a.read.ours, 0),
-          mbps(a.read.bytes, a.read.ours),
-          '1.00×',
-        ],
-        [
-          'read limit: one streaming GetBlob',
-          num(a.read.raw, 0),
-          mbps(a.read.bytes, a.read.raw),
-          ratio(a.read.ours / a.read.raw, 2),
-        ],
-      ],
-    ),
-  );
-  out.push('');
-  out.push(
-    "Why it is flat: AppendBlock appends on the server, so a flush uploads its own bytes and nothing else, whatever the checkpoint's size; `x-ms-blob-condition-appendpos` makes it exactly once without reading anything back. Opening a checkpoint costs a few property reads (the chain of blobs is searched in O(log n)) and a 1-byte ranged read of the last byte. The seed's design moves the whole blob twice per flush.",
-  );
-  out.push('');
-  return out;
 }

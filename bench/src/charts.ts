@@ -1,6 +1,8 @@
-import type { BenchResults } from './results.js';
-import { MB, MiB } from './stats.js';
+import type { FlushCostPoint } from './flush-scale.js';
+import type { ReadFigure } from './read-bench.js';
+import { MB } from './stats.js';
 import { type ChartSeries, lineChart } from './svg-chart.js';
+import { FLUSH_EVERY, LINE_BYTES } from './workload.js';
 
 /** A chart of the report: its file name under the output's `benchmarks/` folder, alt text and SVG. */
 export interface ReportChart {
@@ -9,161 +11,95 @@ export interface ReportChart {
   svg: string;
 }
 
-/** Renders the report's charts (scale curves) from one run's results. */
-export function buildCharts(r: BenchResults): ReportChart[] {
-  const charts: ReportChart[] = [];
-  const flushSubtitle = `1,000 lines of 300 B per flush; median of ${r.plan.flushBatches} flushes at each size`;
-  charts.push({
-    file: 'local-flush-cost.svg',
-    alt: 'Local files: write cost per flush as the checkpoint grows',
+/** Names of the three lines of a flush-cost chart. */
+export interface FlushCostNames {
+  ours: string;
+  seed: string;
+  limit: string;
+}
+
+/** Write cost per flush as the checkpoint grows: ours, the seed and the limit (log-log). */
+export function flushCostChart(
+  file: string,
+  backend: string,
+  points: readonly FlushCostPoint[],
+  names: FlushCostNames,
+  batches: number,
+): ReportChart {
+  const title = `${backend}: write cost per flush as the checkpoint grows`;
+  return {
+    file,
+    alt: title,
     svg: lineChart({
-      title: 'Local files: write cost per flush as the checkpoint grows',
-      subtitle: flushSubtitle,
+      title,
+      subtitle: `${FLUSH_EVERY.toLocaleString('en-US')} lines of ${LINE_BYTES} B per flush; median of ${batches} flushes at each size`,
       xLabel: 'checkpoint size (MB)',
       yLabel: 'ms per flush',
       logX: true,
       logY: true,
-      series: [
-        {
-          name: 'ours: LocalFileStorage write() × 1,000 + flush()',
-          points: r.localFlush.map((p) => [p.sizeMB, p.ours]),
-        },
-        {
-          name: 'seed: 1,000 awaited FileHandle.write',
-          points: r.localFlush.map((p) => [p.sizeMB, p.seed]),
-          dashed: true,
-        },
-        {
-          name: 'limit: join + one writeSync',
-          points: r.localFlush.map((p) => [p.sizeMB, p.limit]),
-          dashed: true,
-        },
-      ],
+      series: (['ours', 'seed', 'limit'] as const).map((k) => ({
+        name: names[k],
+        points: points.map((p) => [p.sizeMB, p[k]] as const),
+        dashed: k !== 'ours',
+      })),
     }),
+  };
+}
+
+/** One reader's figures at each checkpoint size, for {@link readCharts}. */
+export interface ReaderLine {
+  name: string;
+  /** `true` for the storage under test (a solid line); baselines are dashed. */
+  ours?: boolean;
+  /** Leave it out of the throughput chart (it moves no lines, or is too slow to compare). */
+  memoryOnly?: boolean;
+  points: readonly { sizeMB: number; figure: ReadFigure }[];
+}
+
+/**
+ * Read throughput and peak RSS growth as the checkpoint grows, for one
+ * backend's readers: two charts, `<prefix>-read-throughput.svg` and
+ * `<prefix>-read-memory.svg` (with the `limitMB` target line).
+ */
+export function readCharts(
+  prefix: string,
+  backend: string,
+  readers: readonly ReaderLine[],
+  limitMB: number,
+): ReportChart[] {
+  const line = (r: ReaderLine, y: (f: ReadFigure) => number): ChartSeries => ({
+    name: r.name,
+    points: r.points.map((p) => [p.sizeMB, y(p.figure)] as const),
+    dashed: !r.ours,
   });
-  charts.push({
-    file: 'redis-flush-cost.svg',
-    alt: 'Redis: write cost per flush as the checkpoint grows',
-    svg: lineChart({
-      title: 'Redis: write cost per flush as the checkpoint grows',
-      subtitle: flushSubtitle,
-      xLabel: 'checkpoint size (MB)',
-      yLabel: 'ms per flush',
-      logX: true,
-      logY: true,
-      series: [
-        {
-          name: 'ours: RedisStorage write() × 1,000 + flush()',
-          points: r.redisScale.flush.map((p) => [p.sizeMB, p.ours]),
-        },
-        {
-          name: 'seed: 1,000 awaited RPUSH',
-          points: r.redisScale.flush.map((p) => [p.sizeMB, p.seed]),
-          dashed: true,
-        },
-        {
-          name: 'limit: one 1,000-value RPUSH',
-          points: r.redisScale.flush.map((p) => [p.sizeMB, p.limit]),
-          dashed: true,
-        },
-      ],
-    }),
-  });
-  charts.push({
-    file: 's3-bytes-per-flush.svg',
-    alt: 'S3: bytes on the wire per flush as the object grows',
-    svg: lineChart({
-      title: 'S3: bytes on the wire (up + down) per flush as the object grows',
-      subtitle: `flushes of ${r.plan.s3FlushBytes / 1024} KiB, exact counts; equal lines overlap (segments; object layouts below 5 MiB)`,
-      xLabel: 'object size before the flush (MiB)',
-      yLabel: 'KiB per flush',
-      logY: true,
-      // The seed last, dashed, on top: past 5 MiB it coincides with the s3rver fallback.
-      series: [
-        ...r.s3.filter((x) => !x.name.startsWith('seed')),
-        ...r.s3.filter((x) => x.name.startsWith('seed')),
-      ].map(
-        (run): ChartSeries => ({
-          name: run.name,
-          points: run.flushes.map((f) => [f.size / MiB, (f.up + f.down) / 1024]),
-          dashed: run.name.startsWith('seed'),
-        }),
-      ),
-    }),
-  });
-  charts.push({
-    file: 'read-throughput.svg',
-    alt: 'Read throughput as the checkpoint grows',
-    svg: lineChart({
-      title: 'Read throughput as the checkpoint grows',
-      subtitle: 'each read in its own process; median of the runs',
-      xLabel: 'checkpoint size (MB)',
-      yLabel: 'MB/s',
-      logX: true,
-      series: [
-        {
-          name: 'local: LocalFileStorage.read() (lines)',
-          points: r.localRead.map((p) => [p.sizeMB, p.ours.mbps]),
-        },
-        {
-          name: 'local: raw createReadStream (bytes, no lines)',
-          points: r.localRead.map((p) => [p.sizeMB, p.raw.mbps]),
-          dashed: true,
-        },
-        {
-          name: 'local: readFile + split (all in memory)',
-          points: r.localRead.map((p) => [p.sizeMB, p.naive.mbps]),
-          dashed: true,
-        },
-        {
-          name: 'Redis: RedisStorage.read() (stream pages)',
-          points: r.redisScale.read.map((p) => [p.sizeMB, p.ours.mbps]),
-        },
-        {
-          name: 'Redis: LRANGE pages of 1,000',
-          points: r.redisScale.read.map((p) => [p.sizeMB, p.paged.mbps]),
-          dashed: true,
-        },
-      ],
-    }),
-  });
-  charts.push({
-    file: 'read-memory.svg',
-    alt: 'Peak RSS growth while reading, as the checkpoint grows',
-    svg: lineChart({
-      title: 'Peak RSS growth while reading, as the checkpoint grows',
-      subtitle: 'peak RSS (getrusage) − RSS before the read, each read in its own process',
-      xLabel: 'checkpoint size (MB)',
-      yLabel: 'MB',
-      logX: true,
-      logY: true,
-      reference: { y: 64, label: 'target: 64 MB' },
-      series: [
-        {
-          name: 'local: LocalFileStorage.read()',
-          points: r.localRead.map((p) => [p.sizeMB, Math.max(0.1, p.ours.growth / MB)]),
-        },
-        {
-          name: 'local: readFile + split (all in memory)',
-          points: r.localRead.map((p) => [p.sizeMB, Math.max(0.1, p.naive.growth / MB)]),
-          dashed: true,
-        },
-        {
-          name: 'Redis: RedisStorage.read()',
-          points: r.redisScale.read.map((p) => [p.sizeMB, Math.max(0.1, p.ours.growth / MB)]),
-        },
-        {
-          name: 'Redis: LRANGE pages of 1,000',
-          points: r.redisScale.read.map((p) => [p.sizeMB, Math.max(0.1, p.paged.growth / MB)]),
-          dashed: true,
-        },
-        {
-          name: 'Redis seed: LRANGE 0 -1 (all in memory)',
-          points: r.redisScale.read.map((p) => [p.sizeMB, Math.max(0.1, p.seed.growth / MB)]),
-          dashed: true,
-        },
-      ],
-    }),
-  });
-  return charts;
+  const throughput = `${backend}: read throughput as the checkpoint grows`;
+  const memory = `${backend}: peak RSS growth while reading, as the checkpoint grows`;
+  return [
+    {
+      file: `${prefix}-read-throughput.svg`,
+      alt: throughput,
+      svg: lineChart({
+        title: throughput,
+        subtitle: 'each read in its own process; median of the runs',
+        xLabel: 'checkpoint size (MB)',
+        yLabel: 'MB/s',
+        logX: true,
+        series: readers.filter((r) => !r.memoryOnly).map((r) => line(r, (f) => f.mbps)),
+      }),
+    },
+    {
+      file: `${prefix}-read-memory.svg`,
+      alt: memory,
+      svg: lineChart({
+        title: memory,
+        subtitle: 'peak RSS (getrusage) − RSS before the read, each read in its own process',
+        xLabel: 'checkpoint size (MB)',
+        yLabel: 'MB',
+        logX: true,
+        logY: true,
+        reference: { y: limitMB, label: `target: ${limitMB} MB` },
+        series: readers.map((r) => line(r, (f) => Math.max(0.1, f.growth / MB))),
+      }),
+    },
+  ];
 }

@@ -1,13 +1,14 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { type FileHandle, open, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalFileStorage } from '@yoink/storage-local';
+import { type FlushCostPoint, flushCostCurve, growingCheckpoint } from './flush-scale.js';
 import { type ReadFigure, readInChild, summariseReads } from './read-bench.js';
 import type { ReadChildResult } from './read-child-result.js';
-import { MB, median, timeMs } from './stats.js';
+import { interleaved, MB } from './stats.js';
 import { FLUSH_EVERY, LINE_BYTES, makeLines } from './workload.js';
 
-/** Median write times (ms) of the same lines, four ways. */
+/** Median write times (ms) of the same lines, six ways. */
 export interface LocalWriteResult {
   lines: number;
   bytes: number;
@@ -16,14 +17,18 @@ export interface LocalWriteResult {
   ours: number;
   /** The seed: one awaited FileHandle.write per line. */
   seed: number;
-  /** Limit: the bytes as one prebuilt Buffer, one writeFileSync. */
+  /** Limit: the bytes as one prebuilt Buffer, one writeSync. */
   limitBuffer: number;
-  /** Limit for string input: lines.join(''), one writeFileSync (includes UTF-8 encoding). */
+  /** Limit for string input: lines.join(''), one writeSync (includes UTF-8 encoding). */
   limitJoin: number;
+  /** LocalFileStorage with `durability: 'fsync'`. */
+  oursFsync: number;
+  /** Limit with durability: one writeSync of the joined string, then one fsync. */
+  limitFsync: number;
 }
 
-async function oursWrite(path: string, lines: readonly string[]): Promise<void> {
-  const s = new LocalFileStorage(path);
+async function oursWrite(path: string, lines: readonly string[], fsync = false): Promise<void> {
+  const s = new LocalFileStorage(path, fsync ? { durability: 'fsync' } : {});
   for (let i = 0; i < lines.length; i++) {
     await s.write(lines[i] as string);
     if ((i + 1) % FLUSH_EVERY === 0) await s.flush();
@@ -37,10 +42,18 @@ async function seedWrite(path: string, lines: readonly string[]): Promise<void> 
   await fh.close();
 }
 
+function writeOnce(path: string, data: string | Buffer, fsync = false): void {
+  const fd = openSync(path, 'w');
+  if (typeof data === 'string') writeSync(fd, data);
+  else writeSync(fd, data);
+  if (fsync) fsyncSync(fd);
+  closeSync(fd);
+}
+
 /**
- * Writes `lines` lines of 300 bytes (flush every 1,000) with LocalFileStorage,
- * the seed's approach and the two one-write limits, interleaved, `runs` times
- * (after one warm-up round).
+ * Writes `lines` lines (flush every {@link FLUSH_EVERY}) with LocalFileStorage,
+ * the seed's approach and the one-write limits, with and without fsync,
+ * interleaved, `runs` times (after one warm-up round).
  */
 export async function localWrite(
   dir: string,
@@ -49,63 +62,39 @@ export async function localWrite(
 ): Promise<LocalWriteResult> {
   const data = makeLines(lines, LINE_BYTES);
   const all = Buffer.from(data.join(''));
-  const ways: Record<'ours' | 'seed' | 'limitBuffer' | 'limitJoin', (p: string) => Promise<void>> =
-    {
-      ours: (p) => oursWrite(p, data),
-      seed: (p) => seedWrite(p, data),
-      limitBuffer: async (p) => {
-        const fd = openSync(p, 'w');
-        writeSync(fd, all);
-        closeSync(fd);
-      },
-      limitJoin: async (p) => {
-        const fd = openSync(p, 'w');
-        writeSync(fd, data.join(''));
-        closeSync(fd);
-      },
-    };
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(ways).map((k) => [k, []]));
   let n = 0;
-  // Round -1 is an untimed warm-up (the slow seed skips it), so every contender runs JIT-compiled code.
-  for (let run = -1; run < runs; run++) {
-    for (const [name, fn] of Object.entries(ways)) {
-      if (run === -1 && name === 'seed') continue;
+  /** Times `fn` on a fresh file; after the timing, writes its pages back and removes it. */
+  const onFile =
+    (fn: (path: string) => Promise<void> | void) => async (): Promise<() => Promise<void>> => {
       const path = join(dir, `write-${n++}.jsonl`);
-      const ms = await timeMs(() => fn(path));
-      if (run >= 0) times[name]?.push(ms);
-      // Outside the timing: write the dirty pages back now, so they do not slow the next contender down.
-      const fd = openSync(path, 'r');
-      fsyncSync(fd);
-      closeSync(fd);
-      await rm(path, { force: true });
-      await rm(`${path}.lock`, { force: true });
-    }
-  }
-  const med = (k: string): number => median(times[k] ?? []);
-  return {
-    lines,
-    bytes: all.length,
-    runs,
-    ours: med('ours'),
-    seed: med('seed'),
-    limitBuffer: med('limitBuffer'),
-    limitJoin: med('limitJoin'),
-  };
-}
-
-/** Median ms per flush of 1,000 lines at one checkpoint size. */
-export interface FlushCostPoint {
-  /** Checkpoint size before the flushes, MB. */
-  sizeMB: number;
-  ours: number;
-  seed: number;
-  limit: number;
+      await fn(path);
+      return async () => {
+        // Outside the timing: write the dirty pages back now, so they do not slow the next contender down.
+        const fd = openSync(path, 'r');
+        fsyncSync(fd);
+        closeSync(fd);
+        await rm(path, { force: true });
+        await rm(`${path}.lock`, { recursive: true, force: true });
+      };
+    };
+  const ms = await interleaved(
+    { rounds: runs, warmUp: true, skipWarmUp: ['seed'] },
+    {
+      ours: onFile((p) => oursWrite(p, data)),
+      seed: onFile((p) => seedWrite(p, data)),
+      limitBuffer: onFile((p) => writeOnce(p, all)),
+      limitJoin: onFile((p) => writeOnce(p, data.join(''))),
+      oursFsync: onFile((p) => oursWrite(p, data, true)),
+      limitFsync: onFile((p) => writeOnce(p, data.join(''), true)),
+    },
+  );
+  return { lines, bytes: all.length, runs, ...ms };
 }
 
 /**
  * Write cost per flush as the checkpoint grows: three files (ours, seed,
  * limit) are grown to each size in `marksMB` (padding untimed), then
- * `batches` flushes of 1,000 lines are timed at that size.
+ * `batches` flushes of {@link FLUSH_EVERY} lines are timed at that size.
  */
 export async function localFlushScale(
   dir: string,
@@ -113,63 +102,51 @@ export async function localFlushScale(
   batches: number,
 ): Promise<FlushCostPoint[]> {
   const batch = makeLines(FLUSH_EVERY, LINE_BYTES);
-  const batchBuffer = Buffer.from(batch.join(''));
+  const batchText = batch.join('');
   const pad = Buffer.from(makeLines(Math.ceil(MB / LINE_BYTES), LINE_BYTES).join(''));
-  const oursPath = join(dir, 'scale-ours.jsonl');
-  const seedPath = join(dir, 'scale-seed.jsonl');
-  const limitPath = join(dir, 'scale-limit.jsonl');
+  const paths = ['ours', 'seed', 'limit'].map((k) => join(dir, `scale-${k}.jsonl`));
+  const [oursPath = '', seedPath = '', limitPath = ''] = paths;
   const ours = new LocalFileStorage(oursPath);
-  const seed: FileHandle = await open(seedPath, 'a');
+  const seed = await open(seedPath, 'a');
   const limitFd = openSync(limitPath, 'a');
-  const sizes = { ours: 0, seed: 0, limit: 0 };
-  const points: FlushCostPoint[] = [];
+  const sized = (pad: () => Promise<number>, flush: () => Promise<void>) =>
+    growingCheckpoint(Buffer.byteLength(batchText), pad, flush);
   try {
-    // One untimed flush each first, so every contender runs warmed-up code.
-    for (const line of batch) await ours.write(line);
-    await ours.flush();
-    for (const line of batch) await seed.write(line);
-    writeSync(limitFd, batch.join(''));
-    for (const k of ['ours', 'seed', 'limit'] as const) sizes[k] += batchBuffer.length;
-    for (const mark of marksMB) {
-      while (sizes.ours < mark * MB) {
-        await ours.write(pad.toString());
-        await ours.flush();
-        sizes.ours += pad.length;
-      }
-      while (sizes.seed < mark * MB) sizes.seed += (await seed.write(pad)).bytesWritten;
-      while (sizes.limit < mark * MB) sizes.limit += writeSync(limitFd, pad);
-      const t = { ours: [] as number[], seed: [] as number[], limit: [] as number[] };
-      for (let b = 0; b < batches; b++) {
-        t.ours.push(
-          await timeMs(async () => {
+    return await flushCostCurve(
+      {
+        ours: sized(
+          async () => {
+            await ours.write(pad.toString());
+            await ours.flush();
+            return pad.length;
+          },
+          async () => {
             for (const line of batch) await ours.write(line);
             await ours.flush();
-          }),
-        );
-        t.seed.push(
-          await timeMs(async () => {
+          },
+        ),
+        seed: sized(
+          async () => (await seed.write(pad)).bytesWritten,
+          async () => {
             for (const line of batch) await seed.write(line);
-          }),
-        );
-        t.limit.push(await timeMs(() => writeSync(limitFd, batch.join(''))));
-        sizes.ours += batchBuffer.length;
-        sizes.seed += batchBuffer.length;
-        sizes.limit += batchBuffer.length;
-      }
-      points.push({
-        sizeMB: mark,
-        ours: median(t.ours),
-        seed: median(t.seed),
-        limit: median(t.limit),
-      });
-    }
+          },
+        ),
+        limit: sized(
+          async () => writeSync(limitFd, pad),
+          async () => {
+            writeSync(limitFd, batch.join(''));
+          },
+        ),
+      },
+      marksMB,
+      batches,
+    );
   } finally {
     await ours.close();
     await seed.close();
     closeSync(limitFd);
-    for (const p of [oursPath, seedPath, limitPath]) await rm(p, { force: true });
+    for (const p of paths) await rm(p, { force: true });
   }
-  return points;
 }
 
 /** Read figures at one checkpoint size. */

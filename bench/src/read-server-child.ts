@@ -5,8 +5,9 @@
 // stops when its stdin closes.
 //
 //   node dist/read-server-child.js <bucket> <delayMs>
+
+import { startLatencyProxy } from '@yoink/test-servers/proxies';
 import { startS3rver } from '@yoink/test-servers/s3';
-import { startLatencyProxy } from './latency-proxy.js';
 
 const [bucket = 'yoink-bench', delay = '20'] = process.argv.slice(2);
 const server = await startS3rver({ buckets: [bucket] });

@@ -1,9 +1,9 @@
 import { RedisStorage } from '@yoink/storage-redis';
 import type { Redis } from 'ioredis';
-import type { FlushCostPoint } from './local-bench.js';
+import { type FlushCostPoint, flushCostCurve, growingCheckpoint } from './flush-scale.js';
 import { type ReadFigure, readInChild, summariseReads } from './read-bench.js';
 import type { ReadChildResult } from './read-child-result.js';
-import { MB, median, timeMs } from './stats.js';
+import { interleaved, MB } from './stats.js';
 import { FLUSH_EVERY, LINE_BYTES, makeLines } from './workload.js';
 
 /** Median write times (ms) of the same lines, three ways, through one client. */
@@ -35,6 +35,15 @@ async function dropCheckpoint(client: Redis, key: string): Promise<void> {
   await client.del(key, `{${key}}:meta`, `{${key}}:writer`);
 }
 
+/** Writes `lines` with a flush every {@link FLUSH_EVERY}, as a crawler does. */
+async function writeFlushing(s: RedisStorage, lines: readonly string[]): Promise<void> {
+  for (let i = 0; i < lines.length; i++) {
+    await s.write(lines[i] as string);
+    if ((i + 1) % FLUSH_EVERY === 0) await s.flush();
+  }
+  await s.flush();
+}
+
 /**
  * Writes `lines` lines of 300 bytes (flush every 1,000) with RedisStorage, the
  * seed's RPUSH per line and the pipelined multi-value RPUSH limit, all through
@@ -46,158 +55,195 @@ export async function redisWrite(
   runs: number,
 ): Promise<RedisWriteResult> {
   const data = makeLines(lines, LINE_BYTES);
-  const ways: Record<'ours' | 'seed' | 'limit', (key: string) => Promise<void>> = {
-    ours: async (key) => {
-      const s = storageOn(client, key);
-      for (let i = 0; i < data.length; i++) {
-        await s.write(data[i] as string);
-        if ((i + 1) % FLUSH_EVERY === 0) await s.flush();
-      }
-      await s.close();
+  const onKey =
+    (label: string, fn: (key: string) => Promise<void>) =>
+    async (): Promise<() => Promise<void>> => {
+      const key = nextKey(label);
+      await fn(key);
+      return () => dropCheckpoint(client, key);
+    };
+  const ms = await interleaved(
+    { rounds: runs, warmUp: true, skipWarmUp: ['seed'] },
+    {
+      ours: onKey('ours', async (key) => {
+        const s = storageOn(client, key);
+        await writeFlushing(s, data);
+        await s.close();
+      }),
+      seed: onKey('seed', async (key) => {
+        for (const line of data) await client.rpush(key, line);
+      }),
+      limit: onKey('limit', async (key) => {
+        for (let i = 0; i < data.length; i += FLUSH_EVERY) {
+          await client.rpush(key, ...data.slice(i, i + FLUSH_EVERY));
+        }
+      }),
     },
-    seed: async (key) => {
-      for (const line of data) await client.rpush(key, line);
-    },
-    limit: async (key) => {
-      for (let i = 0; i < data.length; i += FLUSH_EVERY) {
-        await client.rpush(key, ...data.slice(i, i + FLUSH_EVERY));
-      }
-    },
-  };
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(ways).map((k) => [k, []]));
-  for (let run = -1; run < runs; run++) {
-    for (const [name, fn] of Object.entries(ways)) {
-      if (run === -1 && name === 'seed') continue;
-      const key = nextKey(name);
-      const ms = await timeMs(() => fn(key));
-      if (run >= 0) times[name]?.push(ms);
-      await dropCheckpoint(client, key);
-    }
-  }
-  const med = (k: string): number => median(times[k] ?? []);
+  );
   return {
     lines,
     bytes: data.reduce((n, l) => n + Buffer.byteLength(l), 0),
     runs,
-    ours: med('ours'),
-    seed: med('seed'),
-    limit: med('limit'),
+    ...ms,
   };
+}
+
+/** Calls per command in the server's INFO commandstats. */
+async function commandCalls(client: Redis): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  for (const m of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    calls.set((m[1] ?? '').toUpperCase(), Number(m[2]));
+  }
+  return calls;
+}
+
+/**
+ * The commands one RedisStorage flush of {@link FLUSH_EVERY} lines sends,
+ * counted from the server's INFO commandstats around the third flush of a
+ * checkpoint (the first ones also open it and load the script).
+ */
+export async function redisFlushCommands(client: Redis): Promise<Record<string, number>> {
+  const key = nextKey('commands');
+  const s = storageOn(client, key);
+  const batch = makeLines(FLUSH_EVERY, LINE_BYTES);
+  try {
+    for (let i = 0; i < 2; i++) await writeFlushing(s, batch);
+    for (const line of batch) await s.write(line);
+    const before = await commandCalls(client);
+    await s.flush();
+    const after = await commandCalls(client);
+    const out: Record<string, number> = {};
+    for (const [name, n] of after) {
+      const d = n - (before.get(name) ?? 0) - (name === 'INFO' ? 1 : 0);
+      if (d > 0) out[name] = d;
+    }
+    return out;
+  } finally {
+    await s.close();
+    await dropCheckpoint(client, key);
+  }
+}
+
+/**
+ * Write cost per flush as a Redis checkpoint grows: RedisStorage's stream,
+ * the seed's list (one RPUSH per line) and the limit's list (one multi-value
+ * RPUSH per flush) are padded to each size in `marksMB` in 1,000-line
+ * flushes (untimed), then `batches` flushes are timed at that size.
+ */
+export async function redisFlushScale(
+  client: Redis,
+  marksMB: readonly number[],
+  batches: number,
+): Promise<FlushCostPoint[]> {
+  const batch = makeLines(FLUSH_EVERY, LINE_BYTES);
+  const batchBytes = batch.reduce((n, l) => n + l.length, 0);
+  const keys = {
+    ours: nextKey('scale-ours'),
+    seed: nextKey('scale-seed'),
+    limit: nextKey('scale-limit'),
+  };
+  const ours = storageOn(client, keys.ours);
+  const growing = (flush: () => Promise<void>, pad: () => Promise<void>) =>
+    growingCheckpoint(
+      batchBytes,
+      async () => {
+        await pad();
+        return batchBytes;
+      },
+      flush,
+    );
+  const oursFlush = () => writeFlushing(ours, batch);
+  const multi = (key: string) => async () => {
+    await client.rpush(key, ...batch);
+  };
+  try {
+    return await flushCostCurve(
+      {
+        ours: growing(oursFlush, oursFlush),
+        seed: growing(async () => {
+          for (const line of batch) await client.rpush(keys.seed, line);
+        }, multi(keys.seed)),
+        limit: growing(multi(keys.limit), multi(keys.limit)),
+      },
+      marksMB,
+      batches,
+    );
+  } finally {
+    await ours.close();
+    await dropCheckpoint(client, keys.ours);
+    await client.del(keys.seed, keys.limit);
+  }
 }
 
 /** Read figures of a Redis checkpoint at one size. */
 export interface RedisReadPoint {
   sizeMB: number;
-  /** RedisStorage.read() (stream pages). */
+  /** RedisStorage.read() (stream pages), on a client of its own. */
   ours: ReadFigure;
-  /** LRANGE pages of 1,000 over the seed's list. */
+  /** LRANGE pages of 1,000 over a list of the same lines. */
   paged: ReadFigure;
-  /** The seed: LRANGE 0 -1, everything in memory. */
-  seed: ReadFigure;
-}
-
-/** Per-flush write costs and read figures as a Redis checkpoint grows. */
-export interface RedisScaleResult {
-  flush: FlushCostPoint[];
-  read: RedisReadPoint[];
+  /** The seed: LRANGE 0 -1, everything in memory; only up to `seedMaxMB`. */
+  seed?: ReadFigure;
 }
 
 /**
- * Grows three checkpoints (RedisStorage's stream, the seed's list, the
- * limit's list) to each size in `marksMB` (padding untimed), times `batches`
- * flushes of 1,000 lines at that size, then reads each in a child process
- * (`readRuns` times).
+ * Read throughput and peak RSS growth as a Redis checkpoint grows: a
+ * RedisStorage stream and a list of the same lines, grown side by side to
+ * each size in `sizesMB` (1,000-line flushes), each read `runs` times in a
+ * fresh process: RedisStorage.read(), LRANGE pages of 1,000 and, up to
+ * `seedMaxMB`, the seed's LRANGE 0 -1.
+ *
+ * @throws {Error} when a reader yields another number of lines than was written.
  */
-export async function redisScale(
+export async function redisReadScale(
   client: Redis,
   url: string,
-  marksMB: readonly number[],
-  batches: number,
-  readRuns: number,
-): Promise<RedisScaleResult> {
-  const batch = makeLines(FLUSH_EVERY, LINE_BYTES);
-  const batchBytes = batch.reduce((n, l) => n + l.length, 0);
-  const padLines = makeLines(Math.ceil(MB / LINE_BYTES), LINE_BYTES);
-  const pad = padLines.join('');
-  const oursKey = nextKey('scale-ours');
-  const seedKey = nextKey('scale-seed');
-  const limitKey = nextKey('scale-limit');
+  sizesMB: readonly number[],
+  runs: number,
+  seedMaxMB: number,
+): Promise<RedisReadPoint[]> {
+  const oursKey = nextKey('read-ours');
+  const listKey = nextKey('read-list');
   const ours = storageOn(client, oursKey);
-  const sizes = { ours: 0, seed: 0, limit: 0 };
-  const flush: FlushCostPoint[] = [];
-  const read: RedisReadPoint[] = [];
+  const points: RedisReadPoint[] = [];
+  let written = 0;
+  let bytes = 0;
   try {
-    // One untimed flush each first, so every contender runs warmed-up code.
-    for (const line of batch) await ours.write(line);
-    await ours.flush();
-    for (const line of batch) await client.rpush(seedKey, line);
-    await client.rpush(limitKey, ...batch);
-    for (const k of ['ours', 'seed', 'limit'] as const) sizes[k] += batchBytes;
-    for (const mark of marksMB) {
-      while (sizes.ours < mark * MB) {
-        // Padding as a crawler writes it: 1,000-line flushes (the stream holds one entry per flush).
-        for (let i = 0; i < padLines.length; i += FLUSH_EVERY) {
-          for (const line of padLines.slice(i, i + FLUSH_EVERY)) await ours.write(line);
-          await ours.flush();
-        }
-        sizes.ours += pad.length;
+    for (const mark of sizesMB) {
+      while (bytes < mark * MB) {
+        const batch = makeLines(FLUSH_EVERY, LINE_BYTES, written);
+        await ours.write(batch.join(''));
+        await ours.flush();
+        await client.rpush(listKey, ...batch);
+        written += batch.length;
+        bytes += batch.length * LINE_BYTES;
       }
-      for (const [key, which] of [
-        [seedKey, 'seed'],
-        [limitKey, 'limit'],
-      ] as const) {
-        while (sizes[which] < mark * MB) {
-          for (let i = 0; i < padLines.length; i += FLUSH_EVERY) {
-            await client.rpush(key, ...padLines.slice(i, i + FLUSH_EVERY));
-          }
-          sizes[which] += pad.length;
-        }
-      }
-      const t = { ours: [] as number[], seed: [] as number[], limit: [] as number[] };
-      for (let b = 0; b < batches; b++) {
-        t.ours.push(
-          await timeMs(async () => {
-            for (const line of batch) await ours.write(line);
-            await ours.flush();
-          }),
-        );
-        t.seed.push(
-          await timeMs(async () => {
-            for (const line of batch) await client.rpush(seedKey, line);
-          }),
-        );
-        t.limit.push(await timeMs(() => client.rpush(limitKey, ...batch)));
-        sizes.ours += batchBytes;
-        sizes.seed += batchBytes;
-        sizes.limit += batchBytes;
-      }
-      flush.push({
-        sizeMB: mark,
-        ours: median(t.ours),
-        seed: median(t.seed),
-        limit: median(t.limit),
-      });
+      const withSeed = bytes / MB <= seedMaxMB;
       const r: Record<'ours' | 'paged' | 'seed', ReadChildResult[]> = {
         ours: [],
         paged: [],
         seed: [],
       };
-      for (let i = 0; i < readRuns; i++) {
+      for (let i = 0; i < runs; i++) {
         r.ours.push(await readInChild('redis-ours', url, oursKey));
-        r.paged.push(await readInChild('redis-paged', url, limitKey));
-        r.seed.push(await readInChild('redis-seed', url, limitKey));
+        r.paged.push(await readInChild('redis-paged', url, listKey));
+        if (withSeed) r.seed.push(await readInChild('redis-seed', url, listKey));
       }
-      read.push({
-        sizeMB: sizes.ours / MB,
+      for (const x of [...r.ours, ...r.paged, ...r.seed]) {
+        if (x.lines !== written)
+          throw new Error(`a Redis reader yielded ${x.lines} lines of ${written}`);
+      }
+      points.push({
+        sizeMB: bytes / MB,
         ours: summariseReads(r.ours),
         paged: summariseReads(r.paged),
-        seed: summariseReads(r.seed),
+        ...(withSeed ? { seed: summariseReads(r.seed) } : {}),
       });
     }
   } finally {
     await ours.close();
     await dropCheckpoint(client, oursKey);
-    await client.del(seedKey, limitKey);
+    await client.del(listKey);
   }
-  return { flush, read };
+  return points;
 }

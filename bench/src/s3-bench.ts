@@ -1,50 +1,35 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3Storage } from '@yoink/storage-s3';
 import type { S3TestServer } from '@yoink/test-servers/s3';
-import { MiB } from './stats.js';
-
-/** Bytes on the wire and requests of one flush. */
-export interface S3Flush {
-  /** Object size before this flush, bytes. */
-  size: number;
-  /** Bytes of the flush's data. */
-  data: number;
-  /** Request body bytes sent. */
-  up: number;
-  /** Response body bytes received (GET). */
-  down: number;
-  requests: number;
-}
+import {
+  countRequest,
+  type GrowthRun,
+  growByFlushes,
+  type WireMeter,
+  wireMeter,
+} from './growth.js';
 
 /** One design's run: its flushes, in order. */
-export interface S3Run {
-  name: string;
+export interface S3Run extends GrowthRun {
+  design: S3DesignName;
   server: S3TestServer['kind'];
-  flushes: S3Flush[];
-  seconds: number;
   /** The storage's `conditionalWrites` (absent for the seed). */
   conditionalWrites?: 'on' | 'off';
 }
 
-interface Meter {
-  up: number;
-  down: number;
-  requests: number;
-}
-
-/** Counts request/response body bytes and requests with a client middleware. */
-function meter(client: S3Client): Meter {
-  const m: Meter = { up: 0, down: 0, requests: 0 };
+/** Counts request/response body bytes, requests and command names with a client middleware. */
+function meter(client: S3Client): WireMeter {
+  const m = wireMeter();
   client.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
+      countRequest(m, (context.commandName ?? 'unknown').replace(/Command$/, ''));
       const request = args.request as
         | { method?: string; body?: unknown; headers?: Record<string, string | undefined> }
         | undefined;
-      m.requests += 1;
       const body = request?.body;
       if (typeof body === 'string') m.up += Buffer.byteLength(body);
       else if (body instanceof Uint8Array) m.up += body.byteLength;
-      // A streamed body (the conditional re-put past 5 MiB) announces its size.
+      // A streamed body announces its size.
       else if (body !== undefined) m.up += Number(request?.headers?.['content-length'] ?? 0);
       const out = await next(args);
       const response = out.response as { headers?: Record<string, string | undefined> } | undefined;
@@ -54,12 +39,6 @@ function meter(client: S3Client): Meter {
     { step: 'finalizeRequest', name: 'yoinkBenchMeter', priority: 'low' },
   );
   return m;
-}
-
-/** A flush's worth of JSONL (`bytes` long, whole lines). */
-function flushData(i: number, bytes: number): string {
-  const line = `{"i":${i},"url":"https://example.com/page/${i}","pad":"${'x'.repeat(180)}"}\n`;
-  return `${line.repeat(Math.ceil(bytes / line.length)).slice(0, bytes - 1)}\n`;
 }
 
 interface Design {
@@ -124,24 +103,14 @@ function storageDesign(
 /** Which design a run measures. */
 export type S3DesignName = 'seed' | 'object' | 'segments';
 
-/**
- * The run's name. moto enforces If-Match on PutObject but not on
- * CompleteMultipartUpload, so with conditional writes on, the object layout
- * past 5 MiB re-puts the object whole there (streamed); with
- * `conditionalWrites=off` it runs the server-side append that Amazon S3,
- * MinIO and R2 run with conditions on.
- */
+/** The run's name: the design, the server and, for the storage, its `conditionalWrites`. */
 function runName(
   kind: S3TestServer['kind'],
   design: S3DesignName,
   conditions: 'on' | 'off',
 ): string {
   if (design === 'seed') return `seed: download + append + re-upload (${kind})`;
-  if (design === 'segments') return `segments layout (${kind})`;
-  if (kind === 's3rver') return 'object layout, fallback rewrite (s3rver)';
-  return conditions === 'off'
-    ? 'object layout, server-side append as on AWS (moto, conditionalWrites=off)'
-    : 'object layout, conditions on: streamed re-put past 5 MiB (moto)';
+  return `${design} layout (${kind}, conditionalWrites=${conditions})`;
 }
 
 /**
@@ -166,42 +135,17 @@ export async function s3Run(
       ? seedDesign(server, bucket, key)
       : storageDesign(server, bucket, key, design, conditions);
   const m = meter(d.client);
-  const flushes: S3Flush[] = [];
-  let size = 0;
-  const t0 = performance.now();
+  let grown: Awaited<ReturnType<typeof growByFlushes>>;
   try {
-    for (let i = 0; size < totalBytes; i++) {
-      const before = { ...m };
-      const data = flushData(i, flushBytes);
-      await d.append(data);
-      flushes.push({
-        size,
-        data: data.length,
-        up: m.up - before.up,
-        down: m.down - before.down,
-        requests: m.requests - before.requests,
-      });
-      size += data.length;
-    }
+    grown = await growByFlushes(d.append, m, totalBytes, flushBytes);
   } finally {
     await d.close();
   }
   return {
     name: runName(server.kind, design, conditions),
+    design,
     server: server.kind,
-    flushes,
-    seconds: (performance.now() - t0) / 1000,
+    ...grown,
     ...(design === 'seed' ? {} : { conditionalWrites: conditions }),
   };
 }
-
-/** Totals of a run. */
-export function s3Totals(run: S3Run): { up: number; down: number; requests: number } {
-  return run.flushes.reduce(
-    (t, f) => ({ up: t.up + f.up, down: t.down + f.down, requests: t.requests + f.requests }),
-    { up: 0, down: 0, requests: 0 },
-  );
-}
-
-/** The S3 multipart minimum: past it the object layout appends server-side. */
-export const MULTIPART_MIN = 5 * MiB;

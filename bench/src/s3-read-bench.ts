@@ -10,16 +10,17 @@ import {
 } from '@aws-sdk/client-s3';
 import { S3Storage, type S3StorageOptions } from '@yoink/storage-s3';
 import type { S3TestServer } from '@yoink/test-servers/s3';
+import { S3_SIZES } from './implementation-constants.js';
 import { MiB, median, timeMs } from './stats.js';
 
 /** One read contender: its median time and the GETs one read sent. */
-export interface ReadTiming {
+interface ReadTiming {
   ms: number;
   requests: number;
 }
 
 /** Reading one checkpoint through the latency proxy, several ways. */
-export interface ReadPair {
+interface ReadPair {
   /** What was read: segments (count) or one object (bytes). */
   bytes: number;
   lines: number;
@@ -37,7 +38,7 @@ export interface ReadPair {
 }
 
 /** Requests to open a segments checkpoint for writing, at one segment count. */
-export interface OpenPoint {
+interface OpenPoint {
   segments: number;
   /** S3Storage's open: StartAfter probes + the last byte of the last segment. */
   requests: number;
@@ -68,8 +69,13 @@ export interface S3ReadPlan {
   latencyMs: number;
 }
 
-const DEFAULT_CONCURRENCY = 16;
-const DEFAULT_RANGE = 8 * MiB;
+const DEFAULT_CONCURRENCY = S3_SIZES.readConcurrency;
+const DEFAULT_RANGE = S3_SIZES.readRangeBytes;
+/** Ranges S3Storage keeps in flight within its read-ahead budget. */
+const RANGES_IN_FLIGHT = Math.min(
+  DEFAULT_CONCURRENCY,
+  Math.floor(S3_SIZES.readAheadBytes / DEFAULT_RANGE),
+);
 
 /** A JSONL line of ~300 bytes, numbered. */
 function line(i: number): string {
@@ -250,7 +256,7 @@ function fakeSegmentsClient(
 }
 
 /** Requests S3Storage sends to open a checkpoint of `count` segments (before its first PUT). */
-export async function openRequests(count: number): Promise<OpenPoint> {
+async function openRequests(count: number): Promise<OpenPoint> {
   const fake = fakeSegmentsClient('crawl/', count);
   const s = new S3Storage('s3://bench-bucket/crawl?layout=segments', { client: fake.client });
   await s.write('x\n');
@@ -427,7 +433,7 @@ export async function s3ReadBench(
       `s3 read: a ${plan.objectBytes / MiB} MiB object: parallel ranges, one stream, and bare GETs of each`,
     );
     const objectBytes = objectLines * 300;
-    const threshold = Math.min(64 * MiB, objectBytes);
+    const threshold = Math.min(S3_SIZES.parallelReadThresholdBytes, objectBytes);
     const objParallel = await timeReads(plan.runs, objectLines, () =>
       at(objKey, { parallelReadThresholdBytes: threshold }),
     );
@@ -440,11 +446,11 @@ export async function s3ReadBench(
       Key: objKey,
       Range: `bytes=${i * DEFAULT_RANGE}-${Math.min((i + 1) * DEFAULT_RANGE, objectBytes) - 1}`,
     }));
-    // The budget of 64 MiB holds 8 ranges of 8 MiB: the bare client gets as many.
+    // The read-ahead budget holds RANGES_IN_FLIGHT ranges: the bare client gets as many.
     const objLimit = await timeRaw(
       plan.runs,
       objectBytes,
-      () => rawGets(proxy.endpoint, server, ranges, 8),
+      () => rawGets(proxy.endpoint, server, ranges, RANGES_IN_FLIGHT),
       ranges.length,
     );
     const objRawSingle = await timeRaw(
@@ -479,7 +485,7 @@ export async function s3ReadBench(
       },
       object: {
         rangeBytes: DEFAULT_RANGE,
-        concurrency: DEFAULT_CONCURRENCY,
+        concurrency: RANGES_IN_FLIGHT,
         bytes: objParallel.bytes,
         lines: objectLines,
         sequential: objSingle,

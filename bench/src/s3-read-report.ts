@@ -1,16 +1,67 @@
+import { S3_SIZES } from './implementation-constants.js';
 import { markdownTable, num, ratio } from './markdown.js';
-import type { S3ReadResult } from './s3-read-bench.js';
+import { type S3ReadResult, s3ReadBench } from './s3-read-bench.js';
+import { judgeS3Read } from './s3-read-targets.js';
+import { type RunInfo, type Section, type SectionOutput, sectionHead } from './section.js';
+import { BUCKET } from './servers.js';
 import { MB, MiB } from './stats.js';
 
-/** The report's "S3 reads at scale" section (docs/benchmarks.md), as lines of Markdown. */
-export function renderS3Read(r: S3ReadResult): string[] {
+/** The delay the latency proxy adds before each request, ms (about Amazon S3's time to first byte). */
+const LATENCY_MS = 20;
+
+/** Where opening costs more requests than listing every page, and from where fewer: from the counts. */
+function openSummary(r: S3ReadResult): string {
+  const more = r.open.filter((p) => p.requests > p.fullListing).map((p) => num(p.segments, 0));
+  const fewer = r.open.filter((p) => p.requests < p.fullListing);
+  const first = fewer[0];
+  const last = fewer.at(-1);
+  return [
+    more.length === 0
+      ? 'Opening never cost more requests than listing every page in this run.'
+      : `Opening cost more requests than listing every page at ${more.join(', ')} segments.`,
+    first && last
+      ? `It cost fewer from ${num(first.segments, 0)} segments on: ${last.requests} instead of ${last.fullListing} at ${num(last.segments, 0)}.`
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** S3 reads through a latency proxy (parallel versus one at a time) and the requests of opening a segments checkpoint. */
+export const s3ReadSection: Section<S3ReadResult> = {
+  id: 's3-read',
+  group: 's3',
+  measure: ({ plan, log }) =>
+    s3ReadBench(
+      BUCKET,
+      {
+        segments: plan.s3ReadSegments,
+        objectBytes: plan.s3ReadObjectBytes,
+        openCounts: plan.s3OpenCounts,
+        runs: plan.readRuns,
+        latencyMs: LATENCY_MS,
+      },
+      log,
+    ),
+  render: renderS3Read,
+};
+
+/** The report's "S3 at scale" section. */
+function renderS3Read(r: S3ReadResult, run: RunInfo): SectionOutput {
+  const verdicts = judgeS3Read(r);
   const out: string[] = [];
   const seg = r.segments;
   const obj = r.object;
-  out.push('## S3 at scale: opening and reading (`@yoink/storage-s3`)');
-  out.push('');
   out.push(
-    `Reads go through a TCP proxy (\`bench/src/latency-proxy.ts\`) that holds each request ${r.latencyMs} ms before forwarding it, like the time to first byte of Amazon S3, in front of s3rver (the faster of the two test servers), both in a child process so that their work does not share the reader's thread. Each contender reads the same checkpoint with a fresh storage; times are the median of ${r.runs} run${r.runs === 1 ? '' : 's'} (one at a time: one run). The bare-client rows are the server's ceiling: the same GETs sent by an \`S3Client\` alone, keeping no order and splitting no lines.`,
+    ...sectionHead(
+      '## S3 at scale: opening and reading (`@yoink/storage-s3`)',
+      run,
+      verdicts,
+      's3rver and moto_server on loopback',
+    ),
+  );
+  out.push(
+    `Reads go through a TCP proxy (\`startLatencyProxy\` of \`@yoink/test-servers/proxies\`) that holds each request ${r.latencyMs} ms before forwarding it, like the time to first byte of Amazon S3, in front of s3rver, both in a child process so that their work does not share the reader's thread. Each contender reads the same checkpoint with a fresh storage; times are the median of ${r.runs} run${r.runs === 1 ? '' : 's'} (one at a time: one run). The bare-client rows are the server's ceiling: the same GETs sent by an \`S3Client\` alone, keeping no order and splitting no lines.`,
   );
   out.push('');
   const perSegment = (ms: number): string => num(ms / seg.count, 1);
@@ -49,7 +100,7 @@ export function renderS3Read(r: S3ReadResult): string[] {
   out.push('');
   const mbps = (ms: number): string => num(obj.bytes / MB / (ms / 1000), 0);
   out.push(
-    `Object: one object of ${num(obj.bytes / MiB, 0)} MiB (${num(obj.lines, 0)} lines), read as one stream and in ranges of ${obj.rangeBytes / MiB} MiB (\`If-Match\` on the first reply's ETag, 8 in flight within the 64 MiB read-ahead budget).`,
+    `Object: one object of ${num(obj.bytes / MiB, 0)} MiB (${num(obj.lines, 0)} lines), read as one stream and in ranges of ${obj.rangeBytes / MiB} MiB (${obj.concurrency} in flight within the ${num(S3_SIZES.readAheadBytes / MiB, 0)} MiB read-ahead budget, \`readAheadBytes\`'s default).`,
   );
   out.push('');
   const rows: string[][] = [
@@ -78,7 +129,7 @@ export function renderS3Read(r: S3ReadResult): string[] {
     ]);
   }
   rows.push([
-    'bare S3Client, 8 ranges at a time',
+    `bare S3Client, ${obj.concurrency} ranges at a time`,
     String(obj.limit.requests),
     num(obj.limit.ms / 1000, 2),
     mbps(obj.limit.ms),
@@ -87,7 +138,7 @@ export function renderS3Read(r: S3ReadResult): string[] {
   out.push(markdownTable(['read', 'GETs', 'seconds', 'MB/s', 'vs one stream'], rows));
   out.push('');
   out.push(
-    'Requests to open a segments checkpoint for writing (everything before the first PUT of a new segment): the first listing page; past 1,000 segments, `StartAfter` probes with `MaxKeys: 1` in 16-fold steps, a binary search down to one page and a listing of that page; then one ranged GET of the last byte of the last segment. Counted with a client middleware that answers like S3 from an in-memory listing, next to the design before (one `ListObjectsV2` per 1,000 segments, plus the same GET):',
+    'Requests to open a segments checkpoint for writing (everything before the first PUT of a new segment), counted with a client middleware that answers `ListObjectsV2` like S3 from an in-memory listing, next to listing every page (one `ListObjectsV2` per 1,000 keys, plus the same last-byte GET):',
   );
   out.push('');
   out.push(
@@ -102,9 +153,7 @@ export function renderS3Read(r: S3ReadResult): string[] {
     ),
   );
   out.push('');
-  out.push(
-    'Up to 1,000 segments the first page is the whole listing, as before. Past it the search costs about log₁₆ n + log₂ (n / 1,000) + 3 requests: a few more than a full listing below about 15,000 segments, and far fewer above (a checkpoint flushed every few seconds for a week has hundreds of thousands). `exists()` is one request at any size.',
-  );
+  out.push(openSummary(r));
   out.push('');
-  return out;
+  return { markdown: out, charts: [], verdicts };
 }

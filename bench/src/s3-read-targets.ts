@@ -4,11 +4,11 @@ import { MB } from './stats.js';
 import type { TargetVerdict } from './targets.js';
 
 /** Issue 17: reading 2,000 segments through the latency proxy, parallel versus one GET at a time. */
-export const SEGMENTS_SPEEDUP_TARGET = 8;
+const SEGMENTS_SPEEDUP_TARGET = 8;
 /** Issue 17: reading a 256 MiB object, parallel ranges versus a single stream. */
-export const OBJECT_SPEEDUP_TARGET = 3;
+const OBJECT_SPEEDUP_TARGET = 3;
 /** Issue 17: opening a checkpoint of 100,000 segments. */
-export const OPEN_REQUESTS_TARGET = 40;
+const OPEN_REQUESTS_TARGET = 40;
 
 const FULL_SEGMENTS = 2_000;
 const FULL_OBJECT_BYTES = 256 * 2 ** 20;

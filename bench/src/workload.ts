@@ -7,7 +7,7 @@
  * makeLine(7, 300).length; // 300
  * ```
  */
-export function makeLine(i: number, bytes = 300): string {
+function makeLine(i: number, bytes = 300): string {
   const head = `{"i":${i},"url":"https://example.com/section/${i % 97}/page/${i}","status":200,"title":"`;
   return `${head}${'t'.repeat(Math.max(0, bytes - head.length - 3))}"}\n`;
 }

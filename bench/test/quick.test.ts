@@ -36,50 +36,77 @@ function rootOfWellFormed(xml: string): string {
   return root;
 }
 
+/** Runs the runner with `args`; resolves with its stdout. */
+function runBench(args: readonly string[]): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [RUNNER, ...args],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (error, so, se) => {
+        if (error)
+          reject(new Error(`pnpm bench ${args.join(' ')} failed: ${se}`, { cause: error }));
+        else resolve(so);
+      },
+    );
+  });
+}
+
+/** The report's sections by id, each with its markers. */
+function sections(md: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of md.matchAll(/<!-- section:([\w-]+) -->\n[\s\S]*?\n<!-- \/section:\1 -->/g)) {
+    out.set(m[1] ?? '', m[0]);
+  }
+  return out;
+}
+
 describe('pnpm bench --quick', () => {
   let out: string;
   let stdout = '';
 
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), 'yoink-bench-quick-'));
-    stdout = await new Promise<string>((resolve, reject) => {
-      execFile(
-        process.execPath,
-        [RUNNER, '--quick', '--out', out],
-        { maxBuffer: 16 * 1024 * 1024 },
-        (error, so, se) => {
-          if (error) reject(new Error(`the quick run failed: ${se}`, { cause: error }));
-          else resolve(so);
-        },
-      );
-    });
-  }, 150_000);
+    stdout = await runBench(['--quick', '--out', out]);
+  }, 400_000);
 
   afterAll(async () => {
     if (out) await rm(out, { recursive: true, force: true });
   });
 
-  it('writes a report with the machine, the command, the targets and a section per backend', async () => {
+  it('writes a report with a section per backend, each saying by which command, when and on which machine', async () => {
     const md = await readFile(join(out, 'benchmarks.md'), 'utf8');
     for (const heading of [
       '# Benchmarks',
-      '## Run',
-      '## Machine',
-      '## Targets',
       '## Local files',
+      '## CheckpointManager',
+      '## CLI',
       '## Redis',
-      '## S3',
+      '## S3 (',
+      '## S3 at scale',
       '## Azure Blob Storage',
-      '## Reading: throughput and memory',
+      '## Method',
     ]) {
       expect(md).toMatch(new RegExp(`^${heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
     }
-    expect(md).toContain(`pnpm bench --quick --out ${out}`);
-    expect(md).toMatch(/\| Node +\| v\d+\./);
-    expect(md).toMatch(/load average at start/);
+    expect([...sections(md).keys()]).toEqual([
+      'local',
+      'checkpoint',
+      'cli',
+      'redis',
+      's3',
+      's3-read',
+      'azure',
+    ]);
+    for (const [id, section] of sections(md)) {
+      expect(section, id).toContain(`by \`pnpm bench --quick --out ${out}\``);
+      expect(section, id).toMatch(/Node v\d+\./);
+      expect(section, id).toMatch(/load average at start/);
+    }
     // Every target has a verdict, and the verdicts are printed too.
-    expect(md.match(/\*\*(MET|NOT MET|NOT MEASURED)\*\*/g)?.length).toBeGreaterThanOrEqual(8);
+    expect(md.match(/\*\*(MET|NOT MET|NOT MEASURED)\*\*/g)?.length).toBeGreaterThanOrEqual(12);
     expect(stdout).toMatch(/^(MET|NOT MET|NOT MEASURED) +Local: ≥ 20× the seed/m);
+    expect(md).not.toMatch(/NaN|Infinity|undefined/);
   });
 
   it('writes well-formed SVG charts, each linked from the report and drawing at least one line', async () => {
@@ -87,9 +114,11 @@ describe('pnpm bench --quick', () => {
     const svgs = (await readdir(join(out, 'benchmarks'))).filter((f) => f.endsWith('.svg'));
     expect(svgs.sort()).toEqual([
       'local-flush-cost.svg',
-      'read-memory.svg',
-      'read-throughput.svg',
+      'local-read-memory.svg',
+      'local-read-throughput.svg',
       'redis-flush-cost.svg',
+      'redis-read-memory.svg',
+      'redis-read-throughput.svg',
       's3-bytes-per-flush.svg',
     ]);
     for (const file of svgs) {
@@ -100,4 +129,17 @@ describe('pnpm bench --quick', () => {
       expect(md).toContain(`](benchmarks/${file})`);
     }
   });
+
+  it('--only measures its group again and replaces only its sections in the report', async () => {
+    const before = sections(await readFile(join(out, 'benchmarks.md'), 'utf8'));
+    const printed = await runBench(['--quick', '--only', 'cli', '--out', out]);
+    const after = sections(await readFile(join(out, 'benchmarks.md'), 'utf8'));
+    expect([...after.keys()]).toEqual([...before.keys()]);
+    for (const [id, section] of after) {
+      if (id === 'cli') {
+        expect(section).toContain(`by \`pnpm bench --quick --only cli --out ${out}\``);
+      } else expect(section, id).toBe(before.get(id));
+    }
+    expect(printed).not.toMatch(/Local: ≥ 20×/);
+  }, 60_000);
 });

@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FreezingProxy } from '@yoink/test-servers/proxies';
 import { type RedisTestServer, startRedis } from '@yoink/test-servers/redis';
 import { startMoto } from '@yoink/test-servers/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FreezingProxy } from './freezing-proxy.js';
 import { EXIT_BOUND_MS, runKilledMidway } from './kill-midway.js';
 import { type CliProcess, type CliRun, runCli, runCliClosingStdout, spawnCli } from './run-cli.js';
 

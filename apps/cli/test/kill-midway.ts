@@ -1,4 +1,4 @@
-import type { FreezingProxy } from './freezing-proxy.js';
+import type { FreezingProxy } from '@yoink/test-servers/proxies';
 import { type CliRun, runCli } from './run-cli.js';
 
 /**

@@ -4,10 +4,10 @@ import {
   type StorageError,
   StorageUnavailableError,
 } from '@yoink/storage-core';
+import { FreezingProxy } from '@yoink/test-servers/proxies';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AzureBlobStorage, type AzureBlobStorageOptions } from '../src/index.js';
 import { startFaultProxy } from './fault-proxy.js';
-import { FreezingProxy } from './freezing-proxy.js';
 import {
   azurite,
   blobText,

@@ -1,11 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { freePort } from './free-port.js';
+import { freePort } from '@yoink/storage-testkit';
+import { answersHttp } from './answers-http.js';
+import { spawnServer, stopChild } from './children.js';
+import { waitUntil } from './wait-until.js';
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -43,21 +45,6 @@ export interface AzuriteServer {
   stop(): Promise<void>;
 }
 
-const children = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-/** Never leave an azurite-blob behind when the test process exits. */
-function track(child: ChildProcess): void {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of children) c.kill('SIGKILL');
-    });
-  }
-}
-
 /** The `azurite-blob` script of the installed `azurite` package (never a global one). */
 function azuriteBlobBin(): string {
   const require = createRequire(import.meta.url);
@@ -72,29 +59,6 @@ function azuriteBlobBin(): string {
 
 function connectionStringFor(endpoint: string): string {
   return `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${endpoint};`;
-}
-
-/** `true` once the server answers HTTP at all (any status: an unsigned request gets 403). */
-async function answers(endpoint: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${endpoint}?comp=list`, { signal: AbortSignal.timeout(1_000) });
-    await res.arrayBuffer();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /**
@@ -137,38 +101,18 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     // Without it Azurite tries to reach a telemetry host.
     '--disableTelemetry',
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child);
-  let output = '';
-  const collect = (d: Buffer): void => {
-    if (output.length < 8_000) output += d.toString();
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  let spawnError: Error | undefined;
-  child.once('error', (e) => {
-    spawnError = e;
-  });
-  const deadline = Date.now() + timeoutMs;
-  let delay = 20;
+  const child = spawnServer(process.execPath, args, { name: 'azurite-blob' });
   try {
-    for (;;) {
-      if (spawnError) throw spawnError;
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`azurite-blob exited (${child.exitCode ?? child.signalCode})`);
-      }
-      if (await answers(endpoint)) break;
-      if (Date.now() > deadline) throw new Error(`no answer within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 200);
-    }
+    // Any answer will do: an unsigned request gets 403.
+    await waitUntil(`azurite-blob on ${endpoint}`, () => answersHttp(`${endpoint}?comp=list`), {
+      timeoutMs,
+      intervalMs: 20,
+      failed: child.failure,
+    });
   } catch (e) {
-    await stopChild(child);
+    await stopChild(child.child);
     await rm(location, { recursive: true, force: true });
-    throw new Error(
-      `azurite-blob did not start on ${endpoint}: ${(e as Error).message}\n${output.trim()}`,
-      { cause: e },
-    );
+    throw new Error(`${(e as Error).message}\n${child.output()}`, { cause: e });
   }
   const connectionString = connectionStringFor(endpoint);
   let stopped: Promise<void> | undefined;
@@ -187,7 +131,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     },
     stop() {
       stopped ??= (async () => {
-        await stopChild(child);
+        await stopChild(child.child);
         await rm(location, { recursive: true, force: true });
       })();
       return stopped;

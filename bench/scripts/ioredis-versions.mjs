@@ -1,15 +1,17 @@
-// ioredis 5 against ioredis 6, and RedisStorage against the pipelined limit,
-// measured in one run (interleaved rounds, medians):
-//   pnpm --filter @yoink/storage-redis build && node bench/ioredis-versions.mjs
+// A one-off, not part of the report: ioredis 5 against ioredis 6, and
+// RedisStorage against the pipelined limit, measured in one run (interleaved
+// rounds, medians). It answered whether the ioredis 6 upgrade cost write or
+// read speed; run it again when a new ioredis major comes out:
+//   pnpm build && node bench/scripts/ioredis-versions.mjs
 // Env: BENCH_RUNS (default 7), BENCH_LINES (default 100000).
 // Each contender writes the same 300-byte lines with a flush every 1,000,
 // through a client of the given ioredis major passed in as options.client
 // (RedisStorage's own clients are ioredis 6), then reads them back.
 import { cpus, loadavg, totalmem } from 'node:os';
+import { RedisStorage } from '@yoink/storage-redis';
 import { startRedis } from '@yoink/test-servers/redis';
 import { Redis as Redis6 } from 'ioredis';
 import { Redis as Redis5 } from 'ioredis5';
-import { RedisStorage } from '../dist/index.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
