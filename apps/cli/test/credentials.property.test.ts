@@ -5,7 +5,7 @@ import '@yoink/storage-s3';
 import { inspect } from 'node:util';
 import { type CheckpointStorageLike, StorageFactory } from '@yoink/storage-core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { formatError } from '../src/index.js';
 
 // Issue 13: for every scheme, random passwords (special characters included,
