@@ -31,8 +31,9 @@ export interface LockHolder {
   /** `'writer'`: the checkpoint's writer compacting; `'operator'`: `compact()` with the writer stopped. */
   readonly role: 'writer' | 'operator';
   /**
-   * A writer's first sequence number when it opened; an operator's fence
-   * (the segment it puts to take the writer's place).
+   * A writer's next sequence number when it took the lock; an operator's
+   * fence (the segment it puts to take the writer's place). A writer whose
+   * next sequence number is past it has displaced the holder.
    */
   readonly seq: number;
   readonly host: string;

@@ -113,14 +113,17 @@ export interface CompactionHost {
 
 /** The checkpoint's writer, when it is the one compacting. */
 export interface WriterState {
-  /** Its first sequence number when it opened. */
-  readonly openedAt: number;
   /** The next sequence number it will write. */
   next(): number;
 }
 
 /** Metadata that marks an operator's fence segment (empty; it takes the writer's place). */
 const FENCE_METADATA_KEY = 'yoink-fence';
+/** The operator's fence as a piece: an empty segment. */
+function fencePiece(prefix: string, seq: number): Piece {
+  return { key: segmentKey(prefix, seq), first: seq, last: seq, merged: false, size: 0 };
+}
+
 /** Deletes in flight at once. */
 const DELETE_CONCURRENCY = 16;
 
@@ -240,7 +243,7 @@ export class Compaction {
     let fence: number | undefined;
     let me: LockHolder;
     if (writer) {
-      me = lockHolder(this.#ctx, 'writer', writer.openedAt);
+      me = lockHolder(this.#ctx, 'writer', writer.next());
     } else {
       const last = await this.#host.last(this.#client);
       if (last === undefined) {
@@ -255,9 +258,10 @@ export class Compaction {
       me,
       (holder) =>
         takeover ||
-        // A writer owns the checkpoint: a lock taken before it opened was its
-        // predecessor's (a crashed writer, or an operator it displaced).
-        (writer !== undefined && holder !== undefined && holder.seq < writer.openedAt),
+        // A writer owns the checkpoint: a lock whose holder's sequence number this writer
+        // has passed was its predecessor's (a crashed writer, or an operator whose fence
+        // landed before this writer opened, or could no longer land).
+        (writer !== undefined && holder !== undefined && holder.seq < writer.next()),
       signal,
     );
     let released = false;
@@ -295,7 +299,13 @@ export class Compaction {
         `segments were written after ${segmentKey(this.#host.prefix, fence - 1)} while compaction started, so a writer is running. Stop it first`,
       );
     }
-    const runs = planMerges(current.chain, this.#options.targetBytes);
+    // An operator's fence will follow the last piece (a writer's last segment may still get
+    // a successor from that writer; an operator's is final): plan as if it were there.
+    const planned =
+      fence === undefined
+        ? current.chain
+        : [...current.chain, { ...fencePiece(this.#host.prefix, fence) }];
+    const runs = planMerges(planned, this.#options.targetBytes);
     const early = deletable(current.chain, current.others, this.#options.graceMs, Date.now());
     if (runs.length === 0 && early.length === 0) {
       return this.#result(mode, before, { objects: before.objects, chain: before.chain });

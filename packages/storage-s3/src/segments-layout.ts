@@ -86,8 +86,8 @@ export class SegmentsLayout implements Layout {
   /** Keys past every piece name: a listing that reaches one has no piece left. */
   readonly #pastSegments: string;
   #next = 0;
-  /** The writer's first sequence number, once it opened; `undefined` before. */
-  #openedAt: number | undefined;
+  /** `true` once this instance opened for writing: it compacts as the writer. */
+  #writing = false;
   /** Bytes of a failed flush that may have landed all the same (its reply was lost). */
   #unconfirmed: number | undefined;
   /** Segments this writer put since it opened or last started a compaction. */
@@ -295,7 +295,7 @@ export class SegmentsLayout implements Layout {
     }
     const last = await this.last(this.#ctx.client);
     this.#next = last === undefined ? 0 : last.last + 1;
-    this.#openedAt = this.#next;
+    this.#writing = true;
     if (last === undefined) return { tornTail: false };
     const tail = last.size > 0 ? last : await this.#lastNonEmpty();
     if (tail === undefined) return { tornTail: false };
@@ -439,10 +439,9 @@ export class SegmentsLayout implements Layout {
         ),
       );
     }
-    const openedAt = this.#openedAt;
     const compaction = new Compaction(
       this,
-      openedAt === undefined ? undefined : { openedAt, next: () => this.#next },
+      this.#writing ? { next: () => this.#next } : undefined,
       {
         ...options,
         targetBytes: options.targetBytes ?? this.#compaction.targetBytes,
