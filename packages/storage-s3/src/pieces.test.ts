@@ -208,7 +208,9 @@ describe('planning the parts of a merged object', () => {
       ['upload', MiB],
     ]);
     const head = parts[0];
-    expect(head?.kind === 'upload' && head.ranges.map((r) => [r.piece.first, r.start, r.end])).toEqual([
+    expect(
+      head?.kind === 'upload' && head.ranges.map((r) => [r.piece.first, r.start, r.end]),
+    ).toEqual([
       [0, 0, MiB - 1],
       [1, 0, 7 * MiB - 1],
     ]);
@@ -219,9 +221,7 @@ describe('planning the parts of a merged object', () => {
     for (const canCopy of [true, false]) {
       const parts = planParts(sources, { ...sizes, canCopy });
       expect(parts.slice(0, -1).every((p) => p.bytes >= 5 * MiB)).toBe(true);
-      expect(parts.reduce((n, p) => n + p.bytes, 0)).toBe(
-        sources.reduce((n, p) => n + p.size, 0),
-      );
+      expect(parts.reduce((n, p) => n + p.bytes, 0)).toBe(sources.reduce((n, p) => n + p.size, 0));
       if (!canCopy) expect(parts.every((p) => p.kind === 'upload')).toBe(true);
     }
   });

@@ -429,6 +429,8 @@ export class SegmentsLayout implements Layout {
    *   compaction, or this writer was displaced.
    * @throws {StoragePermissionError} naming `s3:DeleteObject` when the
    *   originals cannot be deleted (nothing is lost).
+   * @throws {ConditionalWritesUnsupportedError} when the endpoint ignores
+   *   `If-None-Match: *` and `conditionalWrites` is not `'off'`.
    */
   compact(options: CompactOptions = {}): Promise<CompactionResult> {
     if (this.#compacting !== undefined) {
@@ -450,7 +452,14 @@ export class SegmentsLayout implements Layout {
       this.#noCopy,
     );
     this.#sinceCompaction = 0;
-    const running = compaction.run().finally(() => {
+    const running = (async () => {
+      // The lock and the operator's fence rely on If-None-Match: * as a writer's flush does:
+      // on an endpoint that ignores it, refuse (as opening a writer does) unless it is off.
+      if (this.#ctx.conditionalWrites === 'on') {
+        await verifyConditionalWrites(this.#ctx, this.#key, false);
+      }
+      return compaction.run();
+    })().finally(() => {
       if (compaction.copyUnsupported) this.#noCopy = true;
       if (this.#compacting === running) this.#compacting = undefined;
     });

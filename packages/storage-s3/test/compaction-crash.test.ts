@@ -4,7 +4,13 @@ import { type S3TestServer, startMoto } from '@yoink/test-servers/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3Storage, S3StorageOptions } from '../src/index.js';
 import { segmentKey } from '../src/segments-layout.js';
-import { countRequests, Killed, killAfter, objectsUnder, putSegments } from './compaction-helpers.js';
+import {
+  countRequests,
+  Killed,
+  killAfter,
+  objectsUnder,
+  putSegments,
+} from './compaction-helpers.js';
 import { storageOn } from './helpers.js';
 
 const BUCKET = 'yoink-compaction-crash';
@@ -120,7 +126,7 @@ describe('a compaction killed at any step loses and duplicates nothing (moto)', 
     expect(await linesOf(key)).toEqual(expected);
   });
 
-  it("a writer killed during its own background compaction: the next writer takes over and every line is there once", {
+  it('a writer killed during its own background compaction: the next writer takes over and every line is there once', {
     timeout: 60_000,
   }, async () => {
     const key = `crash-writer-${++n}`;

@@ -70,7 +70,11 @@ export class Killed extends Error {
  * (no clean-up can happen, as after SIGKILL). `killed` tells whether the
  * point was reached.
  */
-export function killAfter(client: S3Client, command: string, nth = 1): { readonly killed: boolean } {
+export function killAfter(
+  client: S3Client,
+  command: string,
+  nth = 1,
+): { readonly killed: boolean } {
   const state = { killed: false };
   let seen = 0;
   client.middlewareStack.add(
@@ -120,6 +124,51 @@ export function deny(client: S3Client, command: string): void {
     },
     { step: 'initialize', name: `yoinkDeny${command}` },
   );
+}
+
+/** What {@link watchCompactions} reports. */
+export interface CompactionWatch {
+  /** Compactions that took the lock so far. */
+  readonly started: number;
+  /** Resolves once `count` compactions have ended (released their lock). */
+  ended(count: number): Promise<void>;
+}
+
+/**
+ * Watches the compactions `client` runs, by their lock: a PutObject of
+ * `yoink-compaction.json` starts one, its DeleteObject ends it. A test waits
+ * for a background compaction to end with `ended(k)` instead of sleeping.
+ */
+export function watchCompactions(client: S3Client): CompactionWatch {
+  let started = 0;
+  let ended = 0;
+  const waiters: { count: number; done: Deferred }[] = [];
+  const isLock = (args: { input: unknown }): boolean =>
+    String((args.input as { Key?: string }).Key).endsWith('/yoink-compaction.json');
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = nameOf(context);
+      if (name === 'PutObject' && isLock(args)) started += 1;
+      const out = await next(args);
+      if (name === 'DeleteObject' && isLock(args)) {
+        ended += 1;
+        for (const w of waiters) if (w.count <= ended) w.done.resolve();
+      }
+      return out;
+    },
+    { step: 'initialize', name: 'yoinkWatchCompactions' },
+  );
+  return {
+    get started() {
+      return started;
+    },
+    ended(count) {
+      if (count <= ended) return Promise.resolve();
+      const done = deferred();
+      waiters.push({ count, done });
+      return done.promise;
+    },
+  };
 }
 
 /** Counts requests by command name. */
@@ -176,7 +225,11 @@ export async function putSegments(
 }
 
 /** The names (after `<key>/`) of every object under `<key>/`, in key order. */
-export async function objectsUnder(client: S3Client, bucket: string, key: string): Promise<string[]> {
+export async function objectsUnder(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<string[]> {
   const out: string[] = [];
   let token: string | undefined;
   do {

@@ -17,6 +17,7 @@ import {
   killAfter,
   objectsUnder,
   putSegments,
+  watchCompactions,
 } from './compaction-helpers.js';
 import { storageOn } from './helpers.js';
 
@@ -229,15 +230,24 @@ describe('the writer compacts its own checkpoint', () => {
     timeout: 60_000,
   }, async () => {
     const key = `auto-${++n}`;
-    const w = open(key, { compactAfterSegments: 10, compactTargetBytes: 4 * KiB, compactGraceMs: 0 });
+    const w = open(key, {
+      compactAfterSegments: 10,
+      compactTargetBytes: 4 * KiB,
+      compactGraceMs: 0,
+    });
+    const watch = watchCompactions(w.client);
     const expected: string[] = [];
     for (let i = 0; i < 120; i++) {
       const line = `{"i":${i},"pad":"${'p'.repeat(80)}"}`;
       expected.push(line);
       await w.write(`${line}\n`);
       await w.flush();
+      // Every 10 flushes start one background compaction: let it end before the next
+      // flush, so what is left below does not depend on how fast it ran.
+      if ((i + 1) % 10 === 0) await watch.ended((i + 1) / 10);
     }
     await w.close();
+    expect(watch.started).toBe(12);
     const names = await objectsUnder(direct, BUCKET, key);
     const bytes = expected.reduce((s, l) => s + l.length + 1, 0);
     // About size / target merged objects, plus at most compactAfterSegments recent segments.
@@ -396,7 +406,7 @@ describe('one compactor, one writer', () => {
     expect(await linesOf(key)).toEqual(expected);
   });
 
-  it("a writer takes over a lock its predecessor left (taken before the writer opened)", async () => {
+  it('a writer takes over a lock its predecessor left (taken before the writer opened)', async () => {
     const key = `writer-takeover-${++n}`;
     await putSegments(direct, BUCKET, key, 6, 2);
     const crashed = open(key);
