@@ -8,7 +8,7 @@ import {
 import { collectLines } from '@yoink/storage-testkit';
 import { type S3TestServer, startMoto } from '@yoink/test-servers/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3Storage, S3StorageOptions } from '../src/index.js';
+import type { CompactOptions, S3Storage, S3StorageOptions } from '../src/index.js';
 import { segmentKey } from '../src/segments-layout.js';
 import {
   countRequests,
@@ -210,6 +210,10 @@ describe('compact() on moto', () => {
     const bad = await failure(s.compact({ targetBytes: 10 }));
     expect(InvalidOptionError.isInstance(bad)).toBe(true);
     expect((bad as Error).message).toContain('targetBytes');
+    for (const options of [{ graceMs: -1 }, { graceMs: 1.5 }, { grace: 0 } as CompactOptions]) {
+      const e = await failure(s.compact(options));
+      expect(InvalidOptionError.isInstance(e), JSON.stringify(options)).toBe(true);
+    }
     await s.close();
     expect(StorageClosedError.isInstance(await failure(s.compact()))).toBe(true);
     expect(() => storageOn(moto, BUCKET, 'x.jsonl', { compactAfterSegments: 10 })).toThrow(
