@@ -20,7 +20,6 @@ import { type MergePart, type PieceRange, planParts } from './merge-parts.js';
 import { completedPart } from './multipart-append.js';
 import { isOurWrite, WRITER_METADATA_KEY, writerMetadata } from './own-write.js';
 import {
-  afterMerges,
   bytesOf,
   type Chain,
   ChainGap,
@@ -278,17 +277,9 @@ export class Compaction {
 
   async #compact(fence: number | undefined): Promise<CompactionResult> {
     const mode = this.#writer ? 'writer' : 'operator';
-    const listed: Piece[] = [];
-    for await (const p of this.#host.pieces(this.#client, this.#options.signal)) listed.push(p);
-    let current: Chain;
-    try {
-      current = chainOf(listed);
-    } catch (e) {
-      if (!(e instanceof ChainGap)) throw e;
-      throw compactionGap(this.#where(this.#host.prefix, 'ListObjectsV2'), e.expected, e.found.key);
-    }
+    const current = await this.#chain();
     const before = {
-      objects: listed.length,
+      objects: current.chain.length + current.others.length,
       chain: current.chain.length,
       bytes: bytesOf(current.chain),
     };
@@ -311,11 +302,9 @@ export class Compaction {
       return this.#result(mode, before, { objects: before.objects, chain: before.chain });
     }
     if (fence !== undefined) await this.#putFence(fence);
-    const created: Piece[] = [];
     const merged: MergedObject[] = [];
     for (const run of runs) {
       const piece = await this.#merge(run);
-      created.push(piece);
       merged.push({
         key: piece.key,
         first: piece.first,
@@ -324,20 +313,34 @@ export class Compaction {
         sources: run.length,
       });
     }
-    const after = afterMerges(current, runs, created);
-    const doomed = deletable(after.chain, after.others, this.#options.graceMs, Date.now());
     await this.#checkStillOurs(fence);
+    // What to delete comes from a fresh listing, not from the plan: deleting pieces outside
+    // the chain that every reader now follows can never leave a hole in it, whatever else
+    // landed meanwhile (a merged object of a compaction whose lock was taken over).
+    const fresh = await this.#chain();
+    const doomed = deletable(fresh.chain, fresh.others, this.#options.graceMs, Date.now());
     const deleted = await this.#delete(doomed, merged.length);
-    const fenced = fence === undefined ? 0 : 1;
-    const pending = after.others.length - deleted;
+    const pending = fresh.others.length - deleted;
     return this.#result(
       mode,
       before,
-      { objects: after.chain.length + fenced + pending, chain: after.chain.length + fenced },
+      { objects: fresh.chain.length + pending, chain: fresh.chain.length },
       merged,
       deleted,
       pending,
     );
+  }
+
+  /** Lists every piece and splits them into the chain and the rest. */
+  async #chain(): Promise<Chain> {
+    const listed: Piece[] = [];
+    for await (const p of this.#host.pieces(this.#client, this.#options.signal)) listed.push(p);
+    try {
+      return chainOf(listed);
+    } catch (e) {
+      if (!(e instanceof ChainGap)) throw e;
+      throw compactionGap(this.#where(this.#host.prefix, 'ListObjectsV2'), e.expected, e.found.key);
+    }
   }
 
   #result(
@@ -463,6 +466,14 @@ export class Compaction {
     try {
       for (const [i, part] of parts.entries()) {
         completed.push(await this.#part(key, uploadId, i + 1, part));
+      }
+      // A compaction whose lock was taken over (it was thought dead) stops before it adds an
+      // object: only the lock's holder changes what readers follow.
+      if (!(await this.#lock.held(this.#options.signal))) {
+        throw compactionConflict(
+          this.#where(this.#lock.key, 'HeadObject'),
+          `another compaction took over its lock before ${key} was complete; it deleted nothing`,
+        );
       }
       await this.#complete(key, uploadId, completed, bytes);
     } catch (e) {

@@ -246,28 +246,3 @@ function firstOverlapping(chain: readonly Piece[], seq: number): number {
   }
   return lo;
 }
-
-/**
- * The chain and the rest once `runs` have been merged into `created` (one
- * merged piece per run, in order).
- */
-export function afterMerges(
-  current: Chain,
-  runs: readonly (readonly Piece[])[],
-  created: readonly Piece[],
-): Chain {
-  const replaced = new Map<string, Piece | null>();
-  runs.forEach((run, i) => {
-    run.forEach((p, j) => {
-      replaced.set(p.key, j === 0 ? (created[i] as Piece) : null);
-    });
-  });
-  const chain: Piece[] = [];
-  for (const p of current.chain) {
-    const r = replaced.get(p.key);
-    if (r === undefined) chain.push(p);
-    else if (r !== null) chain.push(r);
-  }
-  const others = [...current.others, ...runs.flat()];
-  return { chain, others };
-}

@@ -59,8 +59,9 @@ async function expectIntactThenRecovered(key: string, expected: string[]): Promi
 describe('a compaction killed at any step loses and duplicates nothing (moto)', () => {
   // Requests of an operator's compaction here, in order: ListObjectsV2 (the last piece),
   // PutObject (lock), ListObjectsV2 (pieces), PutObject (fence), then per merged object
-  // CreateMultipartUpload, 4 GetObject, UploadPart, CompleteMultipartUpload, HeadObject (its
-  // size); HeadObject × 2 (nobody after the fence, lock still ours), DeleteObject × 20,
+  // CreateMultipartUpload, 4 GetObject, UploadPart, HeadObject (the lock still ours),
+  // CompleteMultipartUpload, HeadObject (its size); then HeadObject × 2 (nobody after the
+  // fence, the lock still ours), ListObjectsV2 (what to delete), DeleteObject × 20,
   // HeadObject + DeleteObject (the lock).
   const points: [string, number][] = [
     ['PutObject', 1], // the lock taken
@@ -68,12 +69,14 @@ describe('a compaction killed at any step loses and duplicates nothing (moto)', 
     ['CreateMultipartUpload', 1], // the first merged object's upload created
     ['GetObject', 2], // half-way through reading the sources of a part
     ['UploadPart', 1], // the first part uploaded
+    ['HeadObject', 1], // the lock checked, before the first merged object completes
     ['CreateMultipartUpload', 3],
     ['UploadPart', 3],
     ['CompleteMultipartUpload', 1], // the first merged object complete
-    ['HeadObject', 1], // the first merged object checked
+    ['HeadObject', 2], // the first merged object checked
     ['CompleteMultipartUpload', 5], // the last merged object complete
-    ['HeadObject', 7], // past the checks, before any delete
+    ['HeadObject', 12], // past the checks
+    ['ListObjectsV2', 3], // listed what to delete, before any delete
   ];
   for (let k = 1; k <= SEGMENTS; k++) points.push(['DeleteObject', k]); // after each delete
   points.push(['DeleteObject', SEGMENTS + 1]); // the lock removed, reply lost

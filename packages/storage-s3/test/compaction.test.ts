@@ -410,6 +410,27 @@ describe('one compactor, one writer', () => {
     expect(await linesOf(key)).toEqual(expected);
   });
 
+  it('a compaction whose lock is taken over while it runs adds no object and deletes nothing; reads stay whole', async () => {
+    const key = `taken-over-${++n}`;
+    const expected = await putSegments(direct, BUCKET, key, 20, 3);
+    const slow = open(key);
+    // Stopped with the sources of its one merged object [0,19] downloaded, before it uploads them.
+    const hold = holdAt(slow.client, 'UploadPart', 1);
+    const first = slow.compact({ targetBytes: 64 * KiB, graceMs: 0 });
+    await hold.reached;
+    // Thought dead, its lock is taken over by a compaction with smaller objects, which deletes the originals.
+    const taker = await open(key).compact({ targetBytes: KiB, graceMs: 0, takeover: true });
+    expect(taker.merged.length).toBeGreaterThan(1);
+    expect(taker.deleted).toBe(20);
+    hold.release();
+    const e = await failure(first);
+    expect(ConcurrentWriterError.isInstance(e)).toBe(true);
+    expect((e as Error).message).toMatch(/took over its lock/);
+    const names = await objectsUnder(direct, BUCKET, key);
+    expect(names).not.toContain('000000000000-000000000019.jsonl');
+    expect(await linesOf(key)).toEqual(expected);
+  });
+
   it('a writer takes over a lock its predecessor left (taken before the writer opened)', async () => {
     const key = `writer-takeover-${++n}`;
     await putSegments(direct, BUCKET, key, 6, 2);
