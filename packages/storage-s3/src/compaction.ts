@@ -374,6 +374,8 @@ export class Compaction {
           Bucket: this.#ctx.bucket,
           Key: key,
           Body: '',
+          // Said outright: an empty body gets no Content-Length header of its own.
+          ContentLength: 0,
           ContentType: CONTENT_TYPE,
           Metadata: { ...writerMetadata(this.#ctx), [FENCE_METADATA_KEY]: 'compaction' },
           ...writeCondition(this.#ctx, undefined),
