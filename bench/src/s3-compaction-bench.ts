@@ -416,8 +416,8 @@ export function renderS3CompactionSection(r: S3CompactionResult): string[] {
   const readRow = (label: string, objects: number, read: CompactionRead): string[] => [
     label,
     num(objects, 0),
-    String(read.gets),
-    String(read.lists),
+    num(read.gets, 0),
+    num(read.lists, 0),
     num(read.ms / 1000, 2),
   ];
   const rows = [
@@ -438,9 +438,9 @@ export function renderS3CompactionSection(r: S3CompactionResult): string[] {
   const compRow = (label: string, c: CompactionRun): string[] => [
     label,
     num(c.compaction.ms / 1000, 2),
-    String(c.compaction.requests),
-    String(c.compaction.merged),
-    String(c.compaction.deleted),
+    num(c.compaction.requests, 0),
+    num(c.compaction.merged, 0),
+    num(c.compaction.deleted, 0),
     num(c.compaction.downloadedBytes / MB, 1),
     num(c.compaction.uploadedBytes / MB, 1),
     num(c.compaction.copiedBytes / MB, 1),

@@ -22,7 +22,7 @@ import {
 } from './s3-errors.js';
 
 /** The lock's name under the checkpoint's prefix: not a piece's name, so readers ignore it. */
-export const LOCK_NAME = 'yoink-compaction.json';
+const LOCK_NAME = 'yoink-compaction.json';
 
 /** Who holds the compaction lock (the lock object's JSON body). */
 export interface LockHolder {
@@ -46,7 +46,7 @@ export interface LockHolder {
 export type TakeoverDecision = (holder: LockHolder | undefined) => boolean;
 
 /** `host pid P, since T` of a holder, for messages. */
-export function describeHolder(h: LockHolder | undefined): string {
+function describeHolder(h: LockHolder | undefined): string {
   if (h === undefined) return 'an unknown holder (the lock object is unreadable)';
   return `a ${h.role === 'writer' ? "writer's compaction" : 'compaction'} on ${h.host} (pid ${h.pid}) since ${h.since}`;
 }

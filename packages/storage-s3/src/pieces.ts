@@ -18,7 +18,7 @@
  */
 
 /** Digits of a sequence number in a piece's name: lexical order equals write order up to 10^12 flushes. */
-export const SEGMENT_DIGITS = 12;
+const SEGMENT_DIGITS = 12;
 /** The largest sequence number a segment can have. */
 export const MAX_SEQ: number = 10 ** SEGMENT_DIGITS - 1;
 

@@ -21,7 +21,7 @@ export type S3Operation =
   | 'AbortMultipartUpload';
 
 /** The IAM permission each operation needs. */
-export const PERMISSION_OF: Readonly<Record<S3Operation, string>> = {
+const PERMISSION_OF: Readonly<Record<S3Operation, string>> = {
   HeadObject: 's3:GetObject',
   GetObject: 's3:GetObject',
   PutObject: 's3:PutObject',

@@ -118,7 +118,7 @@ export interface S3StorageOptions extends BufferedStorageOptions {
 const MiB = 1024 * 1024;
 
 /** Defaults of the read options. */
-export const READ_DEFAULTS = {
+const READ_DEFAULTS = {
   concurrency: 16,
   aheadBytes: 64 * MiB,
   parallelThresholdBytes: 64 * MiB,
@@ -126,7 +126,7 @@ export const READ_DEFAULTS = {
 } as const;
 
 /** Defaults of the compaction options. */
-export const COMPACTION_DEFAULTS = {
+const COMPACTION_DEFAULTS = {
   targetBytes: 64 * MiB,
   graceMs: 10 * 60 * 1000,
 } as const;
@@ -138,7 +138,7 @@ const size = (min: number, max?: number) =>
   ({ type: 'number', integer: true, min, ...(max === undefined ? {} : { max }) }) as const;
 
 /** The option schema of S3Storage: for the constructor, `fromUri` and the CLI's `-o`. */
-export const S3_OPTIONS = defineOptions<S3StorageOptions>({
+const S3_OPTIONS = defineOptions<S3StorageOptions>({
   ...BUFFERED_OPTIONS,
   client: { type: 'object' },
   clientConfig: { type: 'object' },

@@ -38,7 +38,7 @@ import {
   toStorageError,
 } from './s3-errors.js';
 
-export { SEGMENT_DIGITS, segmentKey } from './pieces.js';
+export { segmentKey } from './pieces.js';
 
 /** The factor by which the search's first phase widens its step. */
 const SEARCH_GROWTH = 16;
