@@ -13,9 +13,9 @@ export interface ConnectionSettings {
 }
 
 /** Default of `requestTimeoutMs`: 30 s without a byte either way. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Default of `connectionTimeoutMs`: 5 s to connect. */
-export const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
+const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
 
 /**
  * Builds the `S3ClientConfig` for a client this backend creates itself.

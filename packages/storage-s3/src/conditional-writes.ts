@@ -21,7 +21,7 @@ import {
 } from './s3-errors.js';
 
 /** What an endpoint does with one conditional header. */
-export type Enforcement = 'enforced' | 'ignored' | 'not-implemented';
+type Enforcement = 'enforced' | 'ignored' | 'not-implemented';
 
 /** The conditions the layouts rely on, as the endpoint treats them. */
 export interface ConditionalSupport {
@@ -37,7 +37,7 @@ export interface ConditionalSupport {
 }
 
 /** The suffix of the probe's throw-away objects: `<checkpoint key>.yoink-probe-<uuid>`. */
-export const PROBE_SUFFIX = '.yoink-probe-';
+const PROBE_SUFFIX = '.yoink-probe-';
 
 const TRUSTED: ConditionalSupport = {
   createIfNoneMatch: 'enforced',

@@ -1,7 +1,15 @@
 import { registerBackend } from '@yoink/storage-core';
 import { S3Storage, type S3StorageOptions } from './s3-storage.js';
 
-export { type S3Layout, S3Storage, type S3StorageOptions } from './s3-storage.js';
+export { SegmentsChangedError } from './s3-errors.js';
+export {
+  type CompactionResult,
+  type CompactOptions,
+  type MergedObject,
+  type S3Layout,
+  S3Storage,
+  type S3StorageOptions,
+} from './s3-storage.js';
 
 declare module '@yoink/storage-core' {
   interface StorageSchemes {

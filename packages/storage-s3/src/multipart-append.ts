@@ -46,8 +46,11 @@ export function copyRanges(size: number, maxBytes: number): Array<[number, numbe
   return out;
 }
 
-/** The parts of a CompletedPart: its number, ETag and any checksum the server returned. */
-function completedPart(partNumber: number, result: { ETag?: string | undefined }): CompletedPart {
+/** The CompletedPart of an uploaded or copied part: its number, ETag and any checksum the server returned. */
+export function completedPart(
+  partNumber: number,
+  result: { ETag?: string | undefined },
+): CompletedPart {
   const part: CompletedPart = { PartNumber: partNumber, ETag: result.ETag };
   const fields = result as Record<string, unknown>;
   for (const name of [

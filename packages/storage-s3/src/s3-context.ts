@@ -25,7 +25,7 @@ export interface S3Context {
 }
 
 /** How `read()` fetches ahead (see the read options of `S3StorageOptions`). */
-export interface ReadSettings {
+interface ReadSettings {
   /** GETs in flight at most. */
   readonly concurrency: number;
   /** Bytes fetched ahead of the consumer at most. */

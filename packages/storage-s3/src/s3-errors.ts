@@ -21,7 +21,7 @@ export type S3Operation =
   | 'AbortMultipartUpload';
 
 /** The IAM permission each operation needs. */
-export const PERMISSION_OF: Readonly<Record<S3Operation, string>> = {
+const PERMISSION_OF: Readonly<Record<S3Operation, string>> = {
   HeadObject: 's3:GetObject',
   GetObject: 's3:GetObject',
   PutObject: 's3:PutObject',
@@ -191,11 +191,85 @@ export function conditionsUnsupported(
   );
 }
 
-/** A segment listed a moment ago is gone: something deletes segments under the reader. */
-export function segmentVanished(ctx: ErrorContext, cause: unknown): StorageError {
+/**
+ * A segments checkpoint changed under a read: a compaction replaced objects
+ * the read had listed (and deleted them after its grace period), so the read
+ * cannot go on without a fresh listing. What it yielded so far is correct
+ * and in order; `retryable` is `true`: read again (from the start).
+ *
+ * Branch on it with `SegmentsChangedError.isInstance(e)`, its code
+ * `ERR_YOINK_SEGMENTS_CHANGED`, or `e.retryable`.
+ */
+export class SegmentsChangedError extends StorageError {
+  static override readonly code: string = 'ERR_YOINK_SEGMENTS_CHANGED';
+  override readonly retryable: boolean = true;
+}
+
+/** A piece listed a moment ago is gone: a compaction deleted it under the reader. */
+export function segmentVanished(ctx: ErrorContext, cause: unknown): SegmentsChangedError {
+  return new SegmentsChangedError(
+    `${ctx.key} of ${ctx.uri} disappeared while reading: a compaction merged it into a larger object ` +
+      'and deleted it (or something else deletes segments). Nothing wrong was yielded; read again from the start.',
+    { uri: ctx.rawUri, cause },
+  );
+}
+
+/** The listing has a hole where the read expected sequence `expected`. */
+export function segmentsGap(
+  ctx: ErrorContext,
+  expected: number,
+  next: string,
+): SegmentsChangedError {
+  return new SegmentsChangedError(
+    `The segments of ${ctx.uri} have no object for sequence ${expected} (the next one is ${next}): ` +
+      'a compaction replaced the segments this read had listed, or something deleted segments. ' +
+      'Nothing wrong was yielded; read again from the start.',
+    { uri: ctx.rawUri },
+  );
+}
+
+/**
+ * Compaction found the checkpoint's pieces with a hole that no read could
+ * cross: something other than compaction deleted objects. Nothing was changed.
+ */
+export function compactionGap(ctx: ErrorContext, expected: number, next: string): StorageError {
   return new StorageError(
-    `Segment ${ctx.key} of ${ctx.uri} disappeared while reading: something deletes segments. ` +
-      'Read again once the checkpoint is complete.',
+    `Cannot compact ${ctx.uri}: no object covers sequence ${expected} (the next one is ${next}), ` +
+      'so something deleted objects of the checkpoint. Compaction changed nothing; check the bucket ' +
+      '(versioning, lifecycle rules) before compacting again.',
+    { uri: ctx.rawUri },
+  );
+}
+
+/**
+ * Another writer or compactor holds or changed the checkpoint during a
+ * compaction: a {@link ConcurrentWriterError} that says what was found and
+ * that nothing is lost.
+ */
+export function compactionConflict(
+  ctx: ErrorContext,
+  what: string,
+  cause?: unknown,
+): ConcurrentWriterError {
+  return new ConcurrentWriterError(
+    `Compaction of ${ctx.uri} stopped: ${what}. Nothing is lost: every object compaction wrote is a ` +
+      'complete copy, and it deletes nothing another process may need. Compact with the writer stopped ' +
+      '(or let the writer compact with compactAfterSegments), one compaction at a time.',
+    { uri: ctx.rawUri, cause },
+  );
+}
+
+/** DeleteObject was denied: compaction needs s3:DeleteObject to remove the merged originals. */
+export function deleteDenied(
+  ctx: ErrorContext,
+  merged: number,
+  cause: unknown,
+): StoragePermissionError {
+  return new StoragePermissionError(
+    `Access denied: compaction of ${ctx.uri} needs the s3:DeleteObject permission to remove the objects ` +
+      `it merged (DeleteObject on s3://${ctx.bucket}/${ctx.key} answered ${codeOf(cause) ?? '403'}). ` +
+      `Nothing is lost: the checkpoint reads the same${merged > 0 ? `, and the ${merged} merged object(s) written are complete` : ''}; ` +
+      "grant s3:DeleteObject on the checkpoint's prefix and compact again to remove the originals.",
     { uri: ctx.rawUri, cause },
   );
 }

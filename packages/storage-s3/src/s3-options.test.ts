@@ -97,6 +97,36 @@ describe('options and URI parameters (one schema)', () => {
     }
   });
 
+  it('compaction settings: out of range or on the object layout is an InvalidOptionError, a bad URI value an InvalidUriError', () => {
+    for (const options of [
+      { compactAfterSegments: 1 },
+      { compactAfterSegments: 2.5 },
+      { compactTargetBytes: 1000 },
+      { compactTargetBytes: 6 * 1024 ** 3 },
+      { compactGraceMs: -1 },
+    ] satisfies S3StorageOptions[]) {
+      const e = thrown('s3://b12/k', { layout: 'segments', ...options });
+      expect(InvalidOptionError.isInstance(e), JSON.stringify(options)).toBe(true);
+      expect((e as InvalidOptionError).option).toBe(Object.keys(options)[0]);
+    }
+    const objectLayout = thrown('s3://b12/k.jsonl', { compactAfterSegments: 100 });
+    expect(InvalidOptionError.isInstance(objectLayout)).toBe(true);
+    expect((objectLayout as Error).message).toContain('layout=segments');
+    for (const bad of ['compactAfterSegments=0', 'compactTargetBytes=lots', 'compactGraceMs=-5']) {
+      const e = thrown(`s3://b12/k?layout=segments&${bad}`);
+      expect(InvalidUriError.isInstance(e), bad).toBe(true);
+    }
+    const r = resolve(
+      's3://b12/k?layout=segments&compactAfterSegments=50&compactTargetBytes=1048576&compactGraceMs=0',
+    );
+    expect(r.compaction).toEqual({ afterSegments: 50, targetBytes: 1048576, graceMs: 0 });
+    expect(resolve('s3://b12/k', { layout: 'segments' }).compaction).toEqual({
+      afterSegments: undefined,
+      targetBytes: 64 * 1024 * 1024,
+      graceMs: 600_000,
+    });
+  });
+
   it('connection settings next to an injected client are an InvalidOptionError', () => {
     const client = new S3Client({ region: 'us-east-1' });
     for (const [uri, options] of [

@@ -91,18 +91,44 @@ export interface S3StorageOptions extends BufferedStorageOptions {
    * parallel ranged GETs, each conditional on the ETag seen first. Default 64 MiB.
    */
   parallelReadThresholdBytes?: number;
-  /** Size of each ranged GET of such an object. Default 8 MiB; at least 64 KiB. */
+  /**
+   * Size of each ranged GET of such an object, and of a merged segments
+   * object (`layout: 'segments'`, after compaction). Default 8 MiB; at least 64 KiB.
+   */
   readRangeBytes?: number;
+  /**
+   * `layout: 'segments'` only. Once this writer has put this many segments
+   * (since it opened or last compacted), it compacts in the background (see
+   * `S3Storage.compact()`): the checkpoint then stays at about its size /
+   * `compactTargetBytes` objects plus the recent flushes. A failed
+   * background compaction is reported once as a process warning
+   * (`YOINK_S3_COMPACTION`) and never fails a flush. Default: never; at least 2.
+   */
+  compactAfterSegments?: number;
+  /** Size merged objects aim for. Default 64 MiB; 1 KiB to 5 GiB. */
+  compactTargetBytes?: number;
+  /**
+   * Originals a merged object replaces are deleted by a compaction once the
+   * merged object is this old, so a read that listed them before can finish.
+   * Default 600,000 (10 minutes); `0` deletes them in the same compaction.
+   */
+  compactGraceMs?: number;
 }
 
 const MiB = 1024 * 1024;
 
 /** Defaults of the read options. */
-export const READ_DEFAULTS = {
+const READ_DEFAULTS = {
   concurrency: 16,
   aheadBytes: 64 * MiB,
   parallelThresholdBytes: 64 * MiB,
   rangeBytes: 8 * MiB,
+} as const;
+
+/** Defaults of the compaction options. */
+const COMPACTION_DEFAULTS = {
+  targetBytes: 64 * MiB,
+  graceMs: 10 * 60 * 1000,
 } as const;
 
 /** Default part size of the streamed rewrite: 8 MiB. */
@@ -112,7 +138,7 @@ const size = (min: number, max?: number) =>
   ({ type: 'number', integer: true, min, ...(max === undefined ? {} : { max }) }) as const;
 
 /** The option schema of S3Storage: for the constructor, `fromUri` and the CLI's `-o`. */
-export const S3_OPTIONS = defineOptions<S3StorageOptions>({
+const S3_OPTIONS = defineOptions<S3StorageOptions>({
   ...BUFFERED_OPTIONS,
   client: { type: 'object' },
   clientConfig: { type: 'object' },
@@ -130,6 +156,9 @@ export const S3_OPTIONS = defineOptions<S3StorageOptions>({
   readAheadBytes: size(1),
   parallelReadThresholdBytes: size(1),
   readRangeBytes: size(64 * 1024, MAX_PART_BYTES),
+  compactAfterSegments: { ...size(2), uri: true },
+  compactTargetBytes: { ...size(1024, MAX_PART_BYTES), uri: true },
+  compactGraceMs: { ...size(0), uri: true },
 });
 
 /** The options of one storage, checked and combined with its URI. */
@@ -145,6 +174,11 @@ export interface ResolvedOptions {
     readonly aheadBytes: number;
     readonly parallelThresholdBytes: number;
     readonly rangeBytes: number;
+  };
+  readonly compaction: {
+    readonly afterSegments: number | undefined;
+    readonly targetBytes: number;
+    readonly graceMs: number;
   };
   /** The config of the client to create (unused with an injected client). */
   readonly clientConfig: S3ClientConfig;
@@ -215,6 +249,17 @@ export function resolveOptions(
       { uri },
     );
   }
+  if (layout === 'object') {
+    const segmentsOnly = (
+      ['compactAfterSegments', 'compactTargetBytes', 'compactGraceMs'] as const
+    ).find((name) => options[name] !== undefined);
+    if (segmentsOnly !== undefined) {
+      throw new InvalidOptionError(
+        `${segmentsOnly} applies to layout=segments only (for ${safe}): compaction merges segments. Add layout=segments, or leave ${segmentsOnly} out`,
+        { uri, option: segmentsOnly },
+      );
+    }
+  }
   if (options.client) {
     const conflicting = (
       [
@@ -246,6 +291,11 @@ export function resolveOptions(
       parallelThresholdBytes:
         options.parallelReadThresholdBytes ?? READ_DEFAULTS.parallelThresholdBytes,
       rangeBytes: options.readRangeBytes ?? READ_DEFAULTS.rangeBytes,
+    },
+    compaction: {
+      afterSegments: options.compactAfterSegments,
+      targetBytes: options.compactTargetBytes ?? COMPACTION_DEFAULTS.targetBytes,
+      graceMs: options.compactGraceMs ?? COMPACTION_DEFAULTS.graceMs,
     },
     clientConfig: buildClientConfig(
       {

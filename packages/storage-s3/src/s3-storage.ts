@@ -3,10 +3,13 @@ import {
   BufferedStorage,
   type Chunk,
   checkUri,
+  InvalidOptionError,
   type OpenResult,
   type ReadOptions,
+  StorageClosedError,
 } from '@yoink/storage-core';
 import { ClientLease } from './client-lease.js';
+import type { CompactionResult, CompactOptions } from './compaction.js';
 import { ObjectLayout } from './object-layout.js';
 import { newWriterToken } from './own-write.js';
 import type { Layout, S3Context } from './s3-context.js';
@@ -14,6 +17,7 @@ import { resolveOptions, type S3Layout, type S3StorageOptions } from './s3-optio
 import { SegmentsLayout } from './segments-layout.js';
 import { parseS3Uri } from './uri.js';
 
+export type { CompactionResult, CompactOptions, MergedObject } from './compaction.js';
 export type { S3Layout, S3StorageOptions } from './s3-options.js';
 
 /**
@@ -115,8 +119,65 @@ export class S3Storage extends BufferedStorage {
     };
     this.#io =
       this.layout === 'segments'
-        ? new SegmentsLayout(ctx, this.key)
+        ? new SegmentsLayout(ctx, this.key, resolved.compaction)
         : new ObjectLayout(ctx, this.key);
+  }
+
+  /**
+   * Compacts a segments checkpoint: merges runs of small segments into
+   * objects of about `compactTargetBytes` (`<key>/<first>-<last>.jsonl`,
+   * server-side with UploadPartCopy where the pieces are 5 MiB or more,
+   * else downloaded and joined), then deletes the originals that a merged
+   * object older than `compactGraceMs` covers. Reads stay exact throughout:
+   * a read running meanwhile yields every line once, in order, or fails with
+   * the retryable `SegmentsChangedError` (when the originals it listed were
+   * deleted under it); a crash at any point loses and duplicates nothing.
+   *
+   * - On a storage that has written (opened for writing), it compacts as the
+   *   checkpoint's writer; flushes go on meanwhile.
+   * - Otherwise it compacts as an operator with the writer **stopped**: it
+   *   takes the writer's place by putting an empty segment after the last
+   *   with `If-None-Match: *` (a writer still running fails its next flush
+   *   with `ConcurrentWriterError`, its data kept), and refuses if a writer
+   *   flushed since it looked.
+   *
+   * Needs `s3:ListBucket`, `s3:GetObject`, `s3:PutObject`,
+   * `s3:DeleteObject` (and `s3:AbortMultipartUpload` to clean up after a
+   * failure). With `conditionalWrites: 'off'` a second compactor or a running
+   * writer is noticed only when it shows (a lock object, a segment after the
+   * fence), not refused by the server.
+   *
+   * @throws {ConcurrentWriterError} when another compaction runs (or a
+   *   crashed one left its lock: pass `takeover`), a writer is running
+   *   during an operator's compaction, or this writer was displaced.
+   * @throws {StoragePermissionError} naming `s3:DeleteObject` when the
+   *   originals cannot be deleted (nothing is lost).
+   * @throws {InvalidOptionError} on the object layout, or for a bad option.
+   * @throws {StorageClosedError} after `close()`.
+   *
+   * @example
+   * ```ts
+   * const s = new S3Storage('s3://crawls/site-a?layout=segments');
+   * const r = await s.compact({ graceMs: 0 }); // the writer is stopped, no reader runs
+   * console.log(`${r.before.objects} objects → ${r.after.objects}`);
+   * await s.close();
+   * ```
+   */
+  async compact(options: CompactOptions = {}): Promise<CompactionResult> {
+    if (this.closed) {
+      throw new StorageClosedError(
+        `compact() after close() on ${this.uri}: create a new storage to compact`,
+        { uri: this.rawUri },
+      );
+    }
+    if (!(this.#io instanceof SegmentsLayout)) {
+      throw new InvalidOptionError(
+        `compact() applies to layout=segments; ${this.uri} uses layout=object, which is one object already`,
+        { uri: this.rawUri, option: 'layout' },
+      );
+    }
+    checkCompactOptions(this.rawUri, options);
+    return this.#io.compact(options);
   }
 
   /**
@@ -163,6 +224,24 @@ export class S3Storage extends BufferedStorage {
   }
 
   protected override async release(): Promise<void> {
+    if (this.#io instanceof SegmentsLayout) await this.#io.settle();
     this.#lease.release();
+  }
+}
+
+/** Checks the options of one `compact()` call. @throws {InvalidOptionError} */
+function checkCompactOptions(uri: string, options: CompactOptions): void {
+  const bad = (name: string, why: string): InvalidOptionError =>
+    new InvalidOptionError(`compact() option ${name} ${why}`, { uri, option: name });
+  const known = new Set(['targetBytes', 'graceMs', 'takeover', 'signal']);
+  for (const name of Object.keys(options)) {
+    if (!known.has(name)) throw bad(name, `is unknown (known: ${[...known].join(', ')})`);
+  }
+  const { targetBytes, graceMs } = options;
+  if (targetBytes !== undefined && (!Number.isSafeInteger(targetBytes) || targetBytes < 1024)) {
+    throw bad('targetBytes', `must be an integer of at least 1024, got ${String(targetBytes)}`);
+  }
+  if (graceMs !== undefined && (!Number.isSafeInteger(graceMs) || graceMs < 0)) {
+    throw bad('graceMs', `must be an integer of at least 0, got ${String(graceMs)}`);
   }
 }

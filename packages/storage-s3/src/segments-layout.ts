@@ -6,15 +6,23 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { ConcurrentWriterError, type OpenResult, StorageError } from '@yoink/storage-core';
+import {
+  ConcurrentWriterError,
+  debugLog,
+  type OpenResult,
+  StorageError,
+} from '@yoink/storage-core';
 import { readAll, readChunksOf, streamBody } from './body.js';
+import { Compaction, type CompactionResult, type CompactOptions } from './compaction.js';
 import {
   notImplementedDuringFlush,
+  readCondition,
   verifyConditionalWrites,
   writeCondition,
 } from './conditional-writes.js';
 import { putEtag } from './etag.js';
 import { isOurWrite, WRITER_METADATA_KEY, writerMetadata } from './own-write.js';
+import { ChainGap, ChainWalker, MAX_SEQ, type Piece, pieceOf, segmentKey } from './pieces.js';
 import { type ReadPart, readAhead } from './read-ahead.js';
 import { CONTENT_TYPE, type Layout, type S3Context } from './s3-context.js';
 import {
@@ -25,43 +33,48 @@ import {
   isNotImplemented,
   isPreconditionFailed,
   type S3Operation,
+  segmentsGap,
   segmentVanished,
   toStorageError,
 } from './s3-errors.js';
 
-/** Digits of a segment's sequence number: lexical order equals write order up to 10^12 flushes. */
-export const SEGMENT_DIGITS = 12;
-const SEGMENT_NAME = /^(\d{12})\.jsonl$/;
-/** The largest sequence number a segment can have. */
-const MAX_SEQ = 10 ** SEGMENT_DIGITS - 1;
+export { segmentKey } from './pieces.js';
+
 /** The factor by which the search's first phase widens its step. */
 const SEARCH_GROWTH = 16;
 /** Keys in a full ListObjectsV2 page (S3's most): a range this narrow is listed, not searched. */
 const LISTING_PAGE = 1000;
 
-/** The key of segment `seq` under `prefix` (which ends in `/`): `<prefix>000000000042.jsonl`. */
-export function segmentKey(prefix: string, seq: number): string {
-  return `${prefix}${seq.toString().padStart(SEGMENT_DIGITS, '0')}.jsonl`;
-}
-
 /** The server answered a listing with `StartAfter` as if it had none. */
 class StartAfterIgnored extends Error {}
 
-interface Segment {
-  key: string;
-  seq: number;
-  size: number;
+/** The piece of the two that ends later (`a` when `b` is undefined). */
+function later(a: Piece | undefined, b: Piece | undefined): Piece | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return b.last > a.last ? b : a;
+}
+
+/** Compaction settings of a writer (see the `compact*` options of `S3StorageOptions`). */
+export interface CompactionSettings {
+  /** Compact in the background once the writer has put this many segments; `undefined`: never. */
+  readonly afterSegments: number | undefined;
+  readonly targetBytes: number;
+  readonly graceMs: number;
 }
 
 /**
  * `layout: 'segments'`: each flush writes one new object
- * `<key>/<12-digit sequence>.jsonl` with `If-None-Match: *`.
+ * `<key>/<12-digit sequence>.jsonl` with `If-None-Match: *`; compaction
+ * merges runs of them into `<key>/<first>-<last>.jsonl` (see `pieces.ts` and
+ * `compaction.ts`).
  *
- * - Opening finds the last segment in O(log n) listing requests (see
+ * - Opening finds the last piece in O(log n) listing requests (see
  *   `#last`), not by listing the whole prefix (unless the server ignores
  *   `StartAfter`).
- * - `read()` lists the prefix one page at a time and fetches segments ahead in
- *   parallel ({@link readAhead}), yielding them in order.
+ * - `read()` lists the prefix one page at a time, follows the chain of
+ *   pieces (a merged object in place of the segments it covers) and fetches
+ *   pieces ahead in parallel ({@link readAhead}), yielding them in order.
  *
  * Objects under the prefix with other names are ignored.
  */
@@ -69,17 +82,29 @@ export class SegmentsLayout implements Layout {
   readonly #ctx: S3Context;
   readonly #key: string;
   readonly #prefix: string;
-  /** Keys past every segment name: a listing that reaches one has no segment left. */
+  readonly #compaction: CompactionSettings;
+  /** Keys past every piece name: a listing that reaches one has no piece left. */
   readonly #pastSegments: string;
   #next = 0;
+  /** `true` once this instance opened for writing: it compacts as the writer. */
+  #writing = false;
   /** Bytes of a failed flush that may have landed all the same (its reply was lost). */
   #unconfirmed: number | undefined;
+  /** Segments this writer put since it opened or last started a compaction. */
+  #sinceCompaction = 0;
+  /** The compaction running on this instance, if any. */
+  #compacting: Promise<CompactionResult> | undefined;
+  /** The background compaction's failure was reported (once per instance). */
+  #warned = false;
+  /** The server answered NotImplemented to UploadPartCopy once: compactions download. */
+  #noCopy = false;
 
   /** @param key the checkpoint's key; segments live under `<key>/`. */
-  constructor(ctx: S3Context, key: string) {
+  constructor(ctx: S3Context, key: string, compaction: CompactionSettings) {
     this.#ctx = ctx;
     this.#key = key;
     this.#prefix = key.endsWith('/') ? key : `${key}/`;
+    this.#compaction = compaction;
     this.#pastSegments = segmentKey(this.#prefix, MAX_SEQ);
   }
 
@@ -109,18 +134,11 @@ export class SegmentsLayout implements Layout {
     }
   }
 
-  /** The segment of a listed key, if its name is a segment's. */
-  #segmentOf(key: string | undefined, size: number | undefined): Segment | undefined {
-    if (key === undefined || !key.startsWith(this.#prefix)) return undefined;
-    const m = SEGMENT_NAME.exec(key.slice(this.#prefix.length));
-    return m ? { key, seq: Number(m[1]), size: size ?? 0 } : undefined;
-  }
-
   /**
-   * The segments in order, listed one page at a time: the next page is
+   * Every piece in listing order, listed one page at a time: the next page is
    * requested when this one starts being consumed, never the whole prefix up front.
    */
-  async *#segments(client: S3Client, signal: AbortSignal | undefined): AsyncGenerator<Segment> {
+  async *pieces(client: S3Client, signal?: AbortSignal): AsyncGenerator<Piece> {
     let page: Promise<ListObjectsV2CommandOutput> | undefined = this.#list(client, {}, signal);
     try {
       while (page !== undefined) {
@@ -134,8 +152,8 @@ export class SegmentsLayout implements Layout {
             : this.#list(client, { ContinuationToken: token }, signal);
         page?.catch(() => {});
         for (const o of current.Contents ?? []) {
-          const segment = this.#segmentOf(o.Key, o.Size);
-          if (segment) yield segment;
+          const piece = pieceOf(this.#prefix, o);
+          if (piece) yield piece;
         }
       }
     } finally {
@@ -145,16 +163,18 @@ export class SegmentsLayout implements Layout {
   }
 
   /**
-   * The first segment after segment `after` (the first of all when
-   * `undefined`), or `undefined`: one ListObjectsV2 with `StartAfter` and
-   * `MaxKeys: 1`. Other names under the prefix are stepped over (names past
-   * every segment name end the search at once; a folder is skipped whole).
+   * The first piece whose name sorts after segment `after` (the first of all
+   * when `undefined`), or `undefined`: one ListObjectsV2 with `StartAfter`
+   * and `MaxKeys: 1`. Such a piece starts after `after` (a merged object
+   * that starts at `after` sorts before its segment). Other names under the
+   * prefix are stepped over (names past every piece name end the search at
+   * once; a folder is skipped whole).
    */
   async #firstAfter(
     client: S3Client,
     after: number | undefined,
     signal?: AbortSignal,
-  ): Promise<Segment | undefined> {
+  ): Promise<Piece | undefined> {
     if (after !== undefined && after >= MAX_SEQ) return undefined;
     let startAfter = after === undefined ? undefined : segmentKey(this.#prefix, after);
     for (;;) {
@@ -169,8 +189,8 @@ export class SegmentsLayout implements Layout {
         throw new StartAfterIgnored();
       }
       if (objectFirst) {
-        const segment = this.#segmentOf(object.Key, object.Size);
-        if (segment) return segment;
+        const piece = pieceOf(this.#prefix, object);
+        if (piece) return piece;
         if (object.Key === undefined || object.Key > this.#pastSegments) return undefined;
         startAfter = object.Key;
       } else if (folder !== undefined) {
@@ -184,57 +204,60 @@ export class SegmentsLayout implements Layout {
   }
 
   /**
-   * The last segment, in O(log n) requests. One listing page holds up to
-   * 1,000 segments: when it is the only page, its last segment is the answer
-   * (one request). Past it, each probe asks S3 for the first segment after a
-   * sequence number ({@link SegmentsLayout.#firstAfter}): steps that grow
-   * 16-fold from the page's last segment find an upper bound, a binary
-   * search narrows the range to one page, and one listing of that page
-   * gives the last segment: 17 listing requests for 100,000 segments,
-   * against 100 pages for a full listing.
+   * The piece with the highest sequence number, in O(log n) requests. One
+   * listing page holds up to 1,000 pieces: when it is the only page, the
+   * answer is on it (one request). Past it, each probe asks S3 for the first
+   * piece whose name sorts after a sequence number's segment
+   * ({@link SegmentsLayout.#firstAfter}): steps that grow 16-fold from the
+   * page's last piece find an upper bound, a binary search narrows the range
+   * to one page, and one listing of that page gives the last piece: 17
+   * listing requests for 100,000 segments, against 100 pages for a full
+   * listing.
    *
-   * The invariant is "segment `lo` exists and none is numbered above `hi`",
-   * and each probe answers exactly whether a segment exists above a number,
-   * so the search finds the largest sequence number even if there were gaps.
-   * There are none: a writer puts segment n+1 only after segment n's PUT
-   * succeeded (or was found to have landed), and a PUT is atomic, so a writer
-   * that crashed mid-flush left either the whole segment or nothing. A
-   * segment that lands after this search (a second writer, or a crashed
-   * writer's delayed request) makes this writer's `If-None-Match: *` PUT of
-   * the same number fail: the fence stays with the PUT.
+   * The invariant is "a piece ends at `lo.last` or later, and none starts
+   * above `hi`". A probe at `x` finds a piece exactly when the highest
+   * sequence number is above `x`, because that number is always a segment's
+   * own: compaction never merges the chain's last piece, so every merged
+   * object ends below it. Gaps do not matter (there are none: a writer puts
+   * segment n+1 only after segment n's PUT succeeded or was found to have
+   * landed, and a PUT is atomic, so a writer that crashed mid-flush left the
+   * whole segment or nothing). A segment that lands after this search (a
+   * second writer, or a crashed writer's delayed request) makes this
+   * writer's `If-None-Match: *` PUT of the same number fail: the fence stays
+   * with the PUT.
    *
    * A server that ignores `StartAfter` (its answer starts at or before the
    * name asked for) gets the whole listing instead, so the search cannot loop.
    */
-  async #last(client: S3Client): Promise<Segment | undefined> {
+  async last(client: S3Client): Promise<Piece | undefined> {
     try {
       return await this.#search(client);
     } catch (e) {
       if (!(e instanceof StartAfterIgnored)) throw e;
     }
     // A server that ignores StartAfter: list every page, as the only way left.
-    let last: Segment | undefined;
-    for await (const segment of this.#segments(client, undefined)) last = segment;
+    let last: Piece | undefined;
+    for await (const piece of this.pieces(client)) last = later(last, piece);
     return last;
   }
 
-  async #search(client: S3Client): Promise<Segment | undefined> {
-    // The first listing page: up to 1,000 segments, the whole checkpoint in one request.
+  async #search(client: S3Client): Promise<Piece | undefined> {
+    // The first listing page: up to 1,000 pieces, the whole checkpoint in one request.
     const page = await this.#list(client, {}, undefined);
-    let lo: Segment | undefined;
-    for (const o of page.Contents ?? []) lo = this.#segmentOf(o.Key, o.Size) ?? lo;
+    let lo: Piece | undefined;
+    for (const o of page.Contents ?? []) lo = later(lo, pieceOf(this.#prefix, o));
     if (!page.IsTruncated) return lo;
     lo ??= await this.#firstAfter(client, undefined);
     if (lo === undefined) return undefined;
     let hi: number | undefined;
     for (let step = SEARCH_GROWTH; hi === undefined; step *= SEARCH_GROWTH) {
-      const probe = Math.min(lo.seq + step, MAX_SEQ);
+      const probe = Math.min(lo.last + step, MAX_SEQ);
       const found = await this.#firstAfter(client, probe);
       if (found === undefined) hi = probe;
       else lo = found;
     }
-    while (hi - lo.seq > LISTING_PAGE) {
-      const mid = Math.floor((lo.seq + hi) / 2);
+    while (hi - lo.last > LISTING_PAGE) {
+      const mid = Math.floor((lo.last + hi) / 2);
       const found = await this.#firstAfter(client, mid);
       if (found === undefined) hi = mid;
       else lo = found;
@@ -243,23 +266,24 @@ export class SegmentsLayout implements Layout {
   }
 
   /**
-   * The last segment at or after `from`, by listing what follows it: when at
-   * most a page of segments remains, one request.
+   * The last piece at or after `from`, by listing what sorts after its last
+   * segment's name: when at most a page of pieces remains, one request.
    */
-  async #lastFrom(client: S3Client, from: Segment): Promise<Segment> {
+  async #lastFrom(client: S3Client, from: Piece): Promise<Piece> {
     let last = from;
     let token: string | undefined;
+    const startAfter = segmentKey(this.#prefix, from.last);
     do {
       const page = await this.#list(
         client,
-        token === undefined ? { StartAfter: from.key } : { ContinuationToken: token },
+        token === undefined ? { StartAfter: startAfter } : { ContinuationToken: token },
         undefined,
       );
       const first = page.Contents?.[0]?.Key;
-      if (token === undefined && first !== undefined && first <= from.key) {
+      if (token === undefined && first !== undefined && first <= startAfter) {
         throw new StartAfterIgnored();
       }
-      for (const o of page.Contents ?? []) last = this.#segmentOf(o.Key, o.Size) ?? last;
+      for (const o of page.Contents ?? []) last = later(last, pieceOf(this.#prefix, o)) ?? last;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return last;
@@ -269,23 +293,53 @@ export class SegmentsLayout implements Layout {
     if (this.#ctx.conditionalWrites === 'on') {
       await verifyConditionalWrites(this.#ctx, this.#key, false);
     }
-    const last = await this.#last(this.#ctx.client);
-    this.#next = last === undefined ? 0 : last.seq + 1;
-    if (last === undefined || last.size === 0) return { tornTail: false };
-    let tail: Buffer;
+    const last = await this.last(this.#ctx.client);
+    this.#next = last === undefined ? 0 : last.last + 1;
+    this.#writing = true;
+    if (last === undefined) return { tornTail: false };
+    const tail = last.size > 0 ? last : await this.#lastNonEmpty();
+    if (tail === undefined) return { tornTail: false };
+    // Pieces missing under the writer: assume a torn tail, so the next append starts a line.
+    if (tail === 'unknown') return { tornTail: true };
+    return { tornTail: (await this.#lastByte(tail)) !== 0x0a };
+  }
+
+  async #lastByte(piece: Piece): Promise<number | undefined> {
     try {
       const got = await this.#ctx.client.send(
         new GetObjectCommand({
           Bucket: this.#ctx.bucket,
-          Key: last.key,
-          Range: `bytes=${last.size - 1}-${last.size - 1}`,
+          Key: piece.key,
+          Range: `bytes=${piece.size - 1}-${piece.size - 1}`,
         }),
       );
-      tail = await readAll(got.Body);
+      const tail = await readAll(got.Body);
+      return tail[tail.length - 1];
     } catch (e) {
-      throw this.#error(e, 'GetObject', last.key);
+      throw this.#error(e, 'GetObject', piece.key);
     }
-    return { tornTail: tail[tail.length - 1] !== 0x0a };
+  }
+
+  /**
+   * The last chain piece that holds bytes, when the last piece is empty (a
+   * compaction's fence): by walking the chain from the start. Compaction
+   * keeps that chain short, and an empty last piece is rare otherwise.
+   */
+  async #lastNonEmpty(): Promise<Piece | 'unknown' | undefined> {
+    const walker = new ChainWalker();
+    let found: Piece | undefined;
+    try {
+      for await (const piece of this.pieces(this.#ctx.client)) {
+        const decided = walker.push(piece);
+        if (decided && decided.size > 0) found = decided;
+      }
+      const decided = walker.end();
+      if (decided && decided.size > 0) found = decided;
+    } catch (e) {
+      if (!(e instanceof ChainGap)) throw e;
+      return 'unknown';
+    }
+    return found;
   }
 
   async persist(body: Buffer): Promise<void> {
@@ -304,6 +358,8 @@ export class SegmentsLayout implements Layout {
       throw e;
     }
     this.#next += 1;
+    this.#sinceCompaction += 1;
+    this.#maybeCompact();
   }
 
   /** After a flush failed without a verdict: whether its segment landed all the same. */
@@ -323,13 +379,14 @@ export class SegmentsLayout implements Layout {
     if (head.Metadata?.[WRITER_METADATA_KEY] !== this.#ctx.writerToken) return 0;
     if (head.ContentLength !== bytes) return 0;
     this.#next += 1;
+    this.#sinceCompaction += 1;
     return bytes;
   }
 
   async #put(body: Buffer): Promise<void> {
-    if (this.#next >= 10 ** SEGMENT_DIGITS) {
+    if (this.#next >= 10 ** 12) {
       throw new StorageError(
-        `${this.#ctx.uri} has 10^${SEGMENT_DIGITS} segments, the most this layout can name. Start a new checkpoint.`,
+        `${this.#ctx.uri} has 10^12 segments, the most this layout can name. Start a new checkpoint.`,
         { uri: this.#ctx.rawUri },
       );
     }
@@ -360,59 +417,193 @@ export class SegmentsLayout implements Layout {
     }
   }
 
-  async #get(client: S3Client, segment: Segment, signal: AbortSignal): Promise<unknown> {
+  // ---- compaction ---------------------------------------------------------
+
+  /**
+   * Compacts the checkpoint (see {@link Compaction}): as its writer once this
+   * instance has opened for writing, else as an operator who takes the
+   * writer's place. One at a time per instance.
+   *
+   * @throws {ConcurrentWriterError} when another compaction runs (or left its
+   *   lock: see `takeover`), a writer is running during an operator's
+   *   compaction, or this writer was displaced.
+   * @throws {StoragePermissionError} naming `s3:DeleteObject` when the
+   *   originals cannot be deleted (nothing is lost).
+   * @throws {ConditionalWritesUnsupportedError} when the endpoint ignores
+   *   `If-None-Match: *` and `conditionalWrites` is not `'off'`.
+   */
+  compact(options: CompactOptions = {}): Promise<CompactionResult> {
+    if (this.#compacting !== undefined) {
+      return Promise.reject(
+        new ConcurrentWriterError(
+          `A compaction of ${this.#ctx.uri} is already running in this storage: wait for it to finish.`,
+          { uri: this.#ctx.rawUri },
+        ),
+      );
+    }
+    const compaction = new Compaction(
+      this,
+      this.#writing ? { next: () => this.#next } : undefined,
+      {
+        ...options,
+        targetBytes: options.targetBytes ?? this.#compaction.targetBytes,
+        graceMs: options.graceMs ?? this.#compaction.graceMs,
+      },
+      this.#noCopy,
+    );
+    this.#sinceCompaction = 0;
+    const running = (async () => {
+      // The lock and the operator's fence rely on If-None-Match: * as a writer's flush does:
+      // on an endpoint that ignores it, refuse (as opening a writer does) unless it is off.
+      if (this.#ctx.conditionalWrites === 'on') {
+        await verifyConditionalWrites(this.#ctx, this.#key, false);
+      }
+      return compaction.run();
+    })().finally(() => {
+      if (compaction.copyUnsupported) this.#noCopy = true;
+      if (this.#compacting === running) this.#compacting = undefined;
+    });
+    this.#compacting = running;
+    return running;
+  }
+
+  /** After a flush: starts a background compaction once `compactAfterSegments` segments were put. */
+  #maybeCompact(): void {
+    const after = this.#compaction.afterSegments;
+    if (after === undefined || this.#sinceCompaction < after || this.#compacting) return;
+    this.compact().then(
+      (r) => {
+        debugLog(
+          '%s: compacted in the background: %d merged object(s), %d deleted, %d requests',
+          this.#ctx.uri,
+          r.merged.length,
+          r.deleted,
+          r.requests,
+        );
+      },
+      (e: unknown) => {
+        debugLog('%s: background compaction failed: %s', this.#ctx.uri, String(e));
+        if (this.#warned) return;
+        this.#warned = true;
+        process.emitWarning(
+          `yoink: background compaction of ${this.#ctx.uri} failed (the checkpoint is intact; ` +
+            `writes go on): ${e instanceof Error ? e.message : String(e)}`,
+          { code: 'YOINK_S3_COMPACTION' },
+        );
+      },
+    );
+  }
+
+  /** Waits for a background compaction to end (its failure was reported already). */
+  async settle(): Promise<void> {
+    await this.#compacting?.catch(() => {});
+  }
+
+  // ---- reading ------------------------------------------------------------
+
+  async #get(
+    client: S3Client,
+    piece: Piece,
+    range: { start: number; end: number } | undefined,
+    signal: AbortSignal,
+  ): Promise<unknown> {
     try {
       const got = await client.send(
-        new GetObjectCommand({ Bucket: this.#ctx.bucket, Key: segment.key }),
+        new GetObjectCommand({
+          Bucket: this.#ctx.bucket,
+          Key: piece.key,
+          ...(range === undefined
+            ? {}
+            : {
+                Range: `bytes=${range.start}-${range.end}`,
+                IfMatch: readCondition(this.#ctx, piece.etag),
+              }),
+        }),
         { abortSignal: signal },
       );
       return got.Body;
     } catch (e) {
       if (signal.aborted) throw e;
-      if (isNotFound(e)) {
-        throw segmentVanished(errorContext(this.#ctx, segment.key, 'GetObject'), e);
+      if (isNotFound(e) || isPreconditionFailed(e)) {
+        throw segmentVanished(errorContext(this.#ctx, piece.key, 'GetObject'), e);
       }
-      throw this.#error(e, 'GetObject', segment.key);
+      throw this.#error(e, 'GetObject', piece.key);
     }
   }
 
-  /** One segment as a part of a parallel read. */
-  #part(client: S3Client, segment: Segment): ReadPart {
-    const where = errorContext(this.#ctx, segment.key, 'GetObject');
+  /** One piece, or one range of a large piece, as a part of a parallel read. */
+  #part(client: S3Client, piece: Piece, range?: { start: number; end: number }): ReadPart {
+    const where = errorContext(this.#ctx, piece.key, 'GetObject');
+    const fetch = async (signal: AbortSignal): Promise<Uint8Array[]> => {
+      const body = await this.#get(client, piece, range, signal);
+      try {
+        return await readChunksOf(body);
+      } catch (e) {
+        throw toStorageError(e, where);
+      }
+    };
     return {
-      bytes: segment.size,
-      fetch: async (signal) => {
-        const body = await this.#get(client, segment, signal);
-        try {
-          return await readChunksOf(body);
-        } catch (e) {
-          throw toStorageError(e, where);
-        }
-      },
-      stream: (signal) => this.#stream(client, segment, signal),
+      bytes: range === undefined ? piece.size : range.end - range.start + 1,
+      fetch,
+      stream:
+        range === undefined ? (signal) => this.#stream(client, piece, signal) : fetchAll(fetch),
     };
   }
 
-  async *#stream(
-    client: S3Client,
-    segment: Segment,
-    signal: AbortSignal,
-  ): AsyncGenerator<Uint8Array> {
-    const body = await this.#get(client, segment, signal);
+  async *#stream(client: S3Client, piece: Piece, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    const body = await this.#get(client, piece, undefined, signal);
     try {
       yield* streamBody(body);
     } catch (e) {
-      throw toStorageError(e, errorContext(this.#ctx, segment.key, 'GetObject'));
+      throw toStorageError(e, errorContext(this.#ctx, piece.key, 'GetObject'));
     }
   }
 
-  async *#parts(client: S3Client, signal: AbortSignal | undefined): AsyncGenerator<ReadPart> {
-    for await (const segment of this.#segments(client, signal)) yield this.#part(client, segment);
+  /** The parts of one chain piece: whole, or in ranges of `read.rangeBytes` when larger. */
+  *#partsOf(client: S3Client, piece: Piece): Generator<ReadPart> {
+    const rangeBytes = this.#ctx.read.rangeBytes;
+    if (piece.size <= rangeBytes) {
+      yield this.#part(client, piece);
+      return;
+    }
+    for (let start = 0; start < piece.size; start += rangeBytes) {
+      yield this.#part(client, piece, {
+        start,
+        end: Math.min(start + rangeBytes, piece.size) - 1,
+      });
+    }
   }
 
   /**
-   * The segments' bytes in order, `ctx.read.concurrency` segments fetched
-   * ahead within `ctx.read.aheadBytes` (see {@link readAhead}).
+   * The chain's parts in order. A hole in the listing (a compaction deleted
+   * what this read listed earlier) becomes a part that fails with the
+   * retryable `SegmentsChangedError` when its turn comes, after everything
+   * before it was yielded.
+   */
+  async *#parts(client: S3Client, signal: AbortSignal | undefined): AsyncGenerator<ReadPart> {
+    const walker = new ChainWalker();
+    try {
+      for await (const piece of this.pieces(client, signal)) {
+        const next = walker.push(piece);
+        if (next) yield* this.#partsOf(client, next);
+      }
+      const next = walker.end();
+      if (next) yield* this.#partsOf(client, next);
+    } catch (e) {
+      if (!(e instanceof ChainGap)) throw e;
+      const error = segmentsGap(
+        errorContext(this.#ctx, this.#prefix, 'ListObjectsV2'),
+        e.expected,
+        e.found.key,
+      );
+      yield failing(error);
+    }
+  }
+
+  /**
+   * The checkpoint's bytes in order, `ctx.read.concurrency` pieces (or
+   * ranges of large ones) fetched ahead within `ctx.read.aheadBytes` (see
+   * {@link readAhead}).
    */
   readChunks(client: S3Client, signal: AbortSignal | undefined): AsyncIterable<Uint8Array> {
     return readAhead(
@@ -422,14 +613,44 @@ export class SegmentsLayout implements Layout {
     );
   }
 
-  /** `true` once a segment exists: one listing request (non-segment names are stepped over). */
+  /** `true` once a piece exists: one listing request (other names are stepped over). */
   async exists(client: S3Client): Promise<boolean> {
     try {
       return (await this.#firstAfter(client, undefined)) !== undefined;
     } catch (e) {
       if (!(e instanceof StartAfterIgnored)) throw e;
     }
-    for await (const _ of this.#segments(client, undefined)) return true;
+    for await (const _ of this.pieces(client)) return true;
     return false;
   }
+
+  /** The prefix the pieces live under (ends in `/`). */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  /** The context this layout sends requests with. */
+  get ctx(): S3Context {
+    return this.#ctx;
+  }
+}
+
+/** A part that streams by fetching itself whole (a range is never larger than the budget's unit). */
+function fetchAll(
+  fetch: (signal: AbortSignal) => Promise<Uint8Array[]>,
+): (signal: AbortSignal) => AsyncIterable<Uint8Array> {
+  return async function* (signal) {
+    for (const chunk of await fetch(signal)) yield chunk;
+  };
+}
+
+/** A part that fails with `error` when its turn comes. */
+function failing(error: Error): ReadPart {
+  return {
+    bytes: 0,
+    fetch: () => Promise.reject(error),
+    stream: () => ({
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }),
+    }),
+  };
 }
