@@ -5,7 +5,7 @@ import { S3Storage } from '@yoink/storage-s3';
 import { type S3TestServer, startMoto } from '@yoink/test-servers/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
-import { listObjects } from './s3-rest.js';
+import { listObjects, putObject } from './s3-rest.js';
 
 const run = promisify(execFile);
 const WORKER = fileURLToPath(new URL('./fixtures/s3-worker.mjs', import.meta.url));
@@ -138,5 +138,38 @@ describe.each(layouts)('one crawl on many machines on S3 (moto): $name', (layout
     const again = await runCli(['cat', ...uris], { env });
     expect(again.code).toBe(0);
     expect(again.stdout).toBe(cat.stdout);
+  });
+});
+
+describe('yoink-storage cat of several S3 checkpoints (moto)', () => {
+  const uriOf = (key: string, params = ''): string =>
+    `s3://${BUCKET}/${key}?endpoint=${moto.endpoint}&forcePathStyle=true${params}`;
+
+  it('stops at the first checkpoint that fails mid-way, names it and says what stdout holds', async () => {
+    const good = uriOf('multi/good.jsonl');
+    const goodText = '{"a":1}\n{"a":2}\n';
+    await putObject(moto.endpoint, BUCKET, 'multi/good.jsonl', goodText);
+    // A segments checkpoint with a hole (segment 1 missing): it exists, and a read yields
+    // segment 0's lines, then fails with the retryable SegmentsChangedError.
+    await putObject(moto.endpoint, BUCKET, 'multi/holed/000000000000.jsonl', '{"s":0}\n');
+    await putObject(moto.endpoint, BUCKET, 'multi/holed/000000000002.jsonl', '{"s":2}\n');
+    const holed = uriOf('multi/holed', '&layout=segments');
+    const run = await runCli(['cat', good, holed, good], { env });
+    expect(run.code).toBe(1);
+    expect(run.stdout.startsWith(goodText)).toBe(true);
+    expect(run.stdout).not.toContain('{"s":2}');
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^yoink-storage: cat stopped at checkpoint 2 of 3 \(s3:\/\/yoink-many\/multi\/holed\?/,
+    );
+    expect(lines[0]).toContain('no object for sequence 1');
+    expect(lines[0]).toContain(
+      'stdout holds every line of the 1 checkpoint before it (s3://yoink-many/multi/good.jsonl?',
+    );
+    // What it says of this one matches what was printed of it.
+    const ofHoled = run.stdout.slice(goodText.length);
+    const count = ofHoled === '' ? 0 : ofHoled.trimEnd().split('\n').length;
+    expect(lines[0]).toContain(`then ${count === 0 ? 'none' : `the first ${count}`} of this one`);
   });
 });
