@@ -5,7 +5,8 @@ import { ConcurrentWriterError } from '@yoink/storage-core';
 import { S3Storage } from '@yoink/storage-s3';
 import { type S3TestServer, startMoto, startS3rver } from '@yoink/test-servers/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { FreezingProxy } from './freezing-proxy.js';
+import { runCli, spawnCli } from './run-cli.js';
 import { listObjects, putObject } from './s3-rest.js';
 
 const BUCKET = 'yoink-compact';
@@ -242,6 +243,41 @@ describe('yoink-storage compact on moto', () => {
     );
     expect(ConcurrentWriterError.isInstance(refused)).toBe(true);
     await writer.close().catch(() => {});
+    expect((await cli('cat', uriOf(key))).stdout).toBe(text);
+  });
+
+  it('stops at Ctrl-C mid-way with exit 130, releasing its lock; nothing is lost and compact finishes later', async () => {
+    const key = freshKey('interrupted');
+    const text = await stoppedCheckpoint(key, 10);
+    // The proxy freezes when the CLI starts the merged object's multipart upload.
+    const proxy = await FreezingProxy.start(
+      moto.port,
+      new RegExp(`POST /${BUCKET}/${key}/\\d{12}-\\d{12}\\.jsonl\\?uploads`),
+    );
+    try {
+      const viaProxy = `s3://${BUCKET}/${key}?endpoint=http://127.0.0.1:${proxy.port}&forcePathStyle=true&layout=segments`;
+      const run = spawnCli(['compact', '--grace-ms', '0', '--target-bytes', '4096', viaProxy], {
+        env,
+      });
+      await proxy.frozen;
+      run.child.kill('SIGINT');
+      await run.stderrMatches(/SIGINT: stopping/);
+      // Releasing the lock goes through the proxy too.
+      proxy.thaw();
+      const result = await run.result;
+      expect(result.code).toBe(130);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(
+        /^yoink-storage: interrupted by SIGINT: compaction stopped; every merged object it completed is whole and nothing was lost/m,
+      );
+    } finally {
+      await proxy.cut();
+    }
+    expect(await objectsOf(key)).not.toContain('yoink-compaction.json');
+    expect((await cli('cat', uriOf(key))).stdout).toBe(text);
+    const again = await cli('compact', '--grace-ms', '0', '--target-bytes', '4096', uriOf(key));
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
     expect((await cli('cat', uriOf(key))).stdout).toBe(text);
   });
 
