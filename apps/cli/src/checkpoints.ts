@@ -11,7 +11,7 @@ function position(uris: readonly string[], index: number): string {
 }
 
 /** `checkpoint 2 of 8 (s3://b/worker-1.jsonl)`: which of the command's URIs, redacted. */
-export function whichCheckpoint(uris: readonly string[], index: number): string {
+function whichCheckpoint(uris: readonly string[], index: number): string {
   return `${position(uris, index)} (${redactUri(uris[index] ?? '')})`;
 }
 
