@@ -1,6 +1,6 @@
 import { splitLines } from '@yoink/storage-core';
 import { describe, expect, it } from 'vitest';
-import { computeStats } from './checkpoint-stats.js';
+import { computeStats, totalStats } from './checkpoint-stats.js';
 import { InterruptedError } from './interrupt.js';
 
 describe('computeStats', () => {
@@ -45,5 +45,27 @@ describe('computeStats', () => {
     await expect(computeStats(splitLines(['{"a":1}\n']), controller.signal)).rejects.toThrow(
       'interrupted by SIGINT',
     );
+  });
+});
+
+describe('totalStats', () => {
+  it('sums the counts of several checkpoints and counts their torn tails', async () => {
+    const a = await computeStats(splitLines(['{"a":1}\nnot json\n\n']));
+    const b = await computeStats(splitLines(['{"b":1}\n{"b":']));
+    expect(totalStats([a, b])).toEqual({
+      checkpoints: 2,
+      lines: 5,
+      bytes: a.bytes + b.bytes,
+      records: 2,
+      blankLines: 1,
+      invalidJson: 2,
+      tornRecords: 1,
+      corruptLines: 1,
+      tornTails: 1,
+    });
+  });
+
+  it('is all zeros for no checkpoint', () => {
+    expect(totalStats([])).toMatchObject({ checkpoints: 0, lines: 0, tornTails: 0 });
   });
 });

@@ -3,9 +3,10 @@ import { Command, Option } from 'commander';
 import type { CliIO, GlobalOptions } from './cli-io.js';
 import { benchCommand } from './commands/bench.js';
 import { catCommand } from './commands/cat.js';
+import { type CompactCommandOptions, compactCommand } from './commands/compact.js';
 import { cpCommand } from './commands/cp.js';
 import { statCommand } from './commands/stat.js';
-import { parsePositiveInt, parseStorageOption } from './storage-options.js';
+import { parseNonNegativeInt, parsePositiveInt, parseStorageOption } from './storage-options.js';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -27,7 +28,8 @@ SIGTERM): the command stops after its current write and closes its storages;
 a second Ctrl-C quits at once.`;
 
 /**
- * Builds the `yoink-storage` commander program: `cat`, `cp`, `stat`, `bench`.
+ * Builds the `yoink-storage` commander program: `cat`, `cp`, `stat`,
+ * `compact`, `bench`.
  * Errors are not printed here, commander's usage errors included:
  * `parseAsync` rejects and `main` reports them. `io.signal` reaches the
  * commands, which stop cleanly when it is aborted.
@@ -59,9 +61,14 @@ export function createProgram(io: CliIO): Command {
 
   program
     .command('cat')
-    .description('stream the lines of a checkpoint to stdout')
-    .argument('<uri>', 'the checkpoint')
-    .action((uri: string, _opts: unknown, cmd: Command) => catCommand(uri, globals(cmd), io));
+    .description('stream the lines of one or more checkpoints to stdout, one after the other')
+    .argument('<uri...>', 'the checkpoints, in the order to print them')
+    .addHelpText(
+      'after',
+      '\nEvery checkpoint must exist before anything is printed. With several, a failure names the\n' +
+        'checkpoint ("cat stopped at checkpoint 2 of 3 (<uri>)") and says what stdout holds.',
+    )
+    .action((uris: string[], _opts: unknown, cmd: Command) => catCommand(uris, globals(cmd), io));
 
   program
     .command('cp')
@@ -86,10 +93,49 @@ export function createProgram(io: CliIO): Command {
     .description(
       'count lines, bytes, records, invalid-JSON and torn lines; show the first and last record',
     )
-    .argument('<uri>', 'the checkpoint')
-    .option('--json', 'print one JSON object')
-    .action((uri: string, opts: { json?: boolean }, cmd: Command) =>
-      statCommand(uri, opts, globals(cmd), io),
+    .argument('<uri...>', 'the checkpoints')
+    .option('--json', 'print JSON: one object, or with several URIs { checkpoints: [...], total }')
+    .addHelpText(
+      'after',
+      '\nWith several URIs: one row per checkpoint and a total row (with --json, an array of the\n' +
+        'objects one URI prints, plus totals). Nothing is printed until every checkpoint is counted.',
+    )
+    .action((uris: string[], opts: { json?: boolean }, cmd: Command) =>
+      statCommand(uris, opts, globals(cmd), io),
+    );
+
+  program
+    .command('compact')
+    .description(
+      'merge the small segments of an S3 checkpoint (layout=segments) into objects of a target size',
+    )
+    .argument('<uri>', 'the checkpoint (s3://bucket/key?layout=segments)')
+    .option(
+      '--target-bytes <n>',
+      'size merged objects aim for (default: the compactTargetBytes option, 64 MiB)',
+      parsePositiveInt,
+    )
+    .option(
+      '--grace-ms <ms>',
+      'delete the originals a merged object replaces once it is this old; 0 = now, when no reader runs (default: compactGraceMs, 10 minutes)',
+      parseNonNegativeInt,
+    )
+    .option('--takeover', 'take over the lock a crashed compaction left (only if none is running)')
+    .option('--json', 'print the result as one JSON object')
+    .addHelpText(
+      'after',
+      `
+Stop the writer first: compact takes its place the way a flush does (an empty
+segment after the last, put with If-None-Match: *). A writer still running then
+fails its next flush with ConcurrentWriterError (its data kept), and one that
+flushes while compact starts makes compact fail (exit 1). A second compaction
+is refused (exit 1). Readers may run meanwhile: they read every line once, in
+order, or fail with a retryable error. Needs s3:ListBucket, s3:GetObject,
+s3:PutObject and s3:DeleteObject. Other backends (local, Redis, Azure) and
+layout=object have nothing to compact (exit 2).`,
+    )
+    .action((uri: string, opts: CompactCommandOptions, cmd: Command) =>
+      compactCommand(uri, opts, globals(cmd), io),
     );
 
   program

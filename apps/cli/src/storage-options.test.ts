@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { parsePositiveInt, parseStorageOption } from './storage-options.js';
+import { parseNonNegativeInt, parsePositiveInt, parseStorageOption } from './storage-options.js';
 
 describe('parseStorageOption', () => {
   it('accumulates key=value pairs and converts booleans and numbers', () => {
@@ -26,6 +26,16 @@ describe('parsePositiveInt', () => {
     expect(parsePositiveInt('42')).toBe(42);
     for (const bad of ['0', '-1', '1.5', 'x', '']) {
       expect(() => parsePositiveInt(bad)).toThrow(InvalidArgumentError);
+    }
+  });
+});
+
+describe('parseNonNegativeInt', () => {
+  it('accepts 0 and positive integers only', () => {
+    expect(parseNonNegativeInt('0')).toBe(0);
+    expect(parseNonNegativeInt('600000')).toBe(600_000);
+    for (const bad of ['-1', '1.5', 'x', '', '1e3']) {
+      expect(() => parseNonNegativeInt(bad)).toThrow(InvalidArgumentError);
     }
   });
 });

@@ -42,3 +42,12 @@ export function parsePositiveInt(value: string): number {
   }
   return n;
 }
+
+/** Commander argument parser for a non-negative integer option (0 allowed). */
+export function parseNonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError(`expected an integer of 0 or more, got "${value}"`);
+  }
+  return n;
+}

@@ -29,12 +29,15 @@ const TORN = '{"url":"a"}\n{"url":"b"}\n{"url":"c';
 const MESSY = '{"url":"a"}\n{"url":"b\n{"url":"c"}\n\0\0\0\0\n\n{"url":"d"}\n{"url":"e","x":\0\0';
 
 describe('yoink-storage (usage)', () => {
-  it.each([[[]], [['cat']], [['cp']], [['stat']], [['bench']]])(
+  it.each([[[]], [['cat']], [['cp']], [['stat']], [['bench']], [['compact']]])(
     'prints help for %j with --help and exits 0',
     async (args) => {
       const run = await runCli([...args, '--help']);
       expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/^Usage: yoink-storage/);
+      // The command's own help, not the program's (commander shows that for an unknown command).
+      expect(run.stdout.split('\n')[0]).toMatch(
+        new RegExp(`^Usage: yoink-storage${args[0] ? ` ${args[0]} ` : ' '}`),
+      );
       expect(run.stderr).toBe('');
     },
   );
@@ -50,7 +53,7 @@ describe('yoink-storage (usage)', () => {
     ['an unknown command', ['frobnicate']],
     ['an unknown option', ['stat', '--frobnicate', 'x.jsonl']],
     ['a missing argument', ['cp', 'only-one.jsonl']],
-    ['an extra argument', ['cat', 'a.jsonl', 'b.jsonl']],
+    ['an extra argument', ['cp', 'a.jsonl', 'b.jsonl', 'c.jsonl']],
     ['a malformed --option', ['stat', '-o', 'novalue', 'x.jsonl']],
     ['a bad --lines', ['bench', '--lines', 'many']],
     ['a URI no backend accepts', ['cat', 'memory://']],
@@ -105,6 +108,30 @@ describe('yoink-storage cat', () => {
     expect(run.code).toBe(1);
     expectOneErrorLine(run.stderr);
     expect(run.stderr).toContain('No checkpoint at');
+  });
+
+  it('streams several checkpoints one after the other, in the order given', async () => {
+    const files = [path('a'), path('b'), path('c')];
+    await writeFile(files[0] as string, CLEAN);
+    await writeFile(files[1] as string, '{"w":1}\n');
+    await writeFile(files[2] as string, TORN);
+    const run = await runCli(['cat', ...files]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`${CLEAN}{"w":1}\n${TORN}`);
+  });
+
+  it('prints nothing and names the checkpoint when one of several does not exist', async () => {
+    const present = path('present');
+    const missing = path('missing');
+    await writeFile(present, CLEAN);
+    const run = await runCli(['cat', present, missing, present]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expectOneErrorLine(run.stderr);
+    expect(run.stderr).toContain(`No checkpoint at ${missing}`);
+    expect(run.stderr).toContain('checkpoint 2 of 3');
+    expect(run.stderr).toContain('nothing was printed');
   });
 
   it('exits 0 quietly when its reader closes stdout early', async () => {
@@ -232,6 +259,61 @@ describe('yoink-storage stat', () => {
     expect(human.stdout).toMatch(/invalid JSON\s+1 \(torn 0, corrupt 1, first corrupt line 2\)/);
     expect(human.stdout).toMatch(/torn tail\s+no/);
     expect(human.stdout).toMatch(/last record\s+\{"a":2\}/);
+  });
+
+  it('reports several checkpoints as an array plus totals with --json', async () => {
+    const a = path('a');
+    const b = path('b');
+    await writeFile(a, MESSY);
+    await writeFile(b, CLEAN);
+    const run = await runCli(['stat', '--json', a, b]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout);
+    const single = JSON.parse((await runCli(['stat', '--json', a])).stdout);
+    expect(out.checkpoints).toHaveLength(2);
+    expect(out.checkpoints[0]).toEqual(single);
+    expect(out.checkpoints[1]).toMatchObject({ uri: b, lines: 2, records: 2, tornTail: false });
+    expect(out.total).toEqual({
+      checkpoints: 2,
+      lines: 9,
+      bytes: Buffer.byteLength(MESSY) + Buffer.byteLength(CLEAN),
+      records: 5,
+      blankLines: 1,
+      invalidJson: 3,
+      tornRecords: 3,
+      corruptLines: 0,
+      tornTails: 1,
+    });
+  });
+
+  it('prints one row per checkpoint and a total row for several checkpoints', async () => {
+    const a = path('a');
+    const b = path('b');
+    await writeFile(a, '{"a":1}\nnot json\n');
+    await writeFile(b, TORN);
+    const run = await runCli(['stat', a, b]);
+    expect(run.code).toBe(0);
+    const rows = run.stdout.trimEnd().split('\n');
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toMatch(/^checkpoint\s+lines\s+bytes\s+records\s+invalid JSON\s+torn tail$/);
+    expect(rows[1]).toMatch(new RegExp(`^${a}\\s+2\\s+17\\s+1\\s+1\\s+no$`));
+    expect(rows[2]).toMatch(
+      new RegExp(`^${b}\\s+3\\s+${Buffer.byteLength(TORN)}\\s+2\\s+1\\s+yes$`),
+    );
+    expect(rows[3]).toMatch(/^total \(2 checkpoints\)\s+5\s+\d+\s+3\s+2\s+1 of 2$/);
+  });
+
+  it('fails with exit 1, printing nothing, when one of several checkpoints does not exist', async () => {
+    const a = path('a');
+    const missing = path('missing');
+    await writeFile(a, CLEAN);
+    const run = await runCli(['stat', '--json', a, missing]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expectOneErrorLine(run.stderr);
+    expect(run.stderr).toContain(`No checkpoint at ${missing}`);
+    expect(run.stderr).toContain('checkpoint 2 of 2');
   });
 
   it('fails with exit 1 when the checkpoint does not exist', async () => {
