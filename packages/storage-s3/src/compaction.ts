@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
@@ -209,7 +210,7 @@ export class Compaction {
       targetBytes: options.targetBytes,
       graceMs: options.graceMs,
       takeover: options.takeover ?? false,
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.signal ? { signal: followed(options.signal) } : {}),
     };
     this.#noCopy = noCopy;
   }
@@ -658,4 +659,16 @@ export class Compaction {
       throw this.#error(e, key, 'CompleteMultipartUpload');
     }
   }
+}
+
+/**
+ * A signal that aborts with `signal`, for this compaction's own requests: the
+ * caller's signal gets one listener however many requests run at once (16
+ * deletes or downloads in parallel would otherwise pass Node's warning limit
+ * of 10 on a signal the caller owns).
+ */
+function followed(signal: AbortSignal): AbortSignal {
+  const own = AbortSignal.any([signal]);
+  setMaxListeners(0, own);
+  return own;
 }

@@ -202,6 +202,30 @@ describe('compact() on moto', () => {
     expect(await linesOf(key)).toEqual([big.slice(0, -1), 'a', 'b', 'c']);
   });
 
+  it("adds one abort listener to the caller's signal however many requests run at once (no MaxListenersExceededWarning)", async () => {
+    const key = `signal-${++n}`;
+    const expected = await putSegments(direct, BUCKET, key, 40, 10);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    const controller = new AbortController();
+    const s = open(key);
+    try {
+      // Grace 0: the 40 originals are deleted at once, 16 at a time.
+      const r = await s.compact({ targetBytes: 8 * KiB, graceMs: 0, signal: controller.signal });
+      expect(r.deleted).toBe(40);
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+      await s.close();
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    expect(await linesOf(key)).toEqual(expected);
+  });
+
   it('compact() is refused on the object layout, with bad options, and after close()', async () => {
     const obj = storageOn(moto, BUCKET, `object-${++n}.jsonl`);
     expect(InvalidOptionError.isInstance(await failure(obj.compact()))).toBe(true);
