@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConcurrentWriterError } from '@yoink/storage-core';
 import { S3Storage } from '@yoink/storage-s3';
+import { FreezingProxy } from '@yoink/test-servers/proxies';
 import { type S3TestServer, startMoto, startS3rver } from '@yoink/test-servers/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FreezingProxy } from './freezing-proxy.js';
 import { runCli, spawnCli } from './run-cli.js';
 import { listObjects, putObject } from './s3-rest.js';
 
