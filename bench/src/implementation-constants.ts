@@ -6,7 +6,7 @@ import { limitsOf } from '../../packages/storage-azure/dist/limits.js';
 import { DEFAULT_READ_PAGE_BYTES } from '../../packages/storage-redis/dist/options.js';
 import { MAX_PAGE_COUNT } from '../../packages/storage-redis/dist/stream-reader.js';
 import { MIN_PART_BYTES } from '../../packages/storage-s3/dist/s3-context.js';
-import { READ_DEFAULTS } from '../../packages/storage-s3/dist/s3-options.js';
+import { COMPACTION_DEFAULTS, READ_DEFAULTS } from '../../packages/storage-s3/dist/s3-options.js';
 
 /** @yoink/storage-s3's sizes. */
 export const S3_SIZES = {
@@ -20,6 +20,8 @@ export const S3_SIZES = {
   parallelReadThresholdBytes: READ_DEFAULTS.parallelThresholdBytes,
   /** Size of one ranged GET (`readRangeBytes`'s default). */
   readRangeBytes: READ_DEFAULTS.rangeBytes,
+  /** `compactTargetBytes`'s default: the size compaction merges segments up to. */
+  compactTargetBytes: COMPACTION_DEFAULTS.targetBytes,
 } as const;
 
 /** @yoink/storage-redis's sizes. */

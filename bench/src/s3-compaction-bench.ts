@@ -1,16 +1,18 @@
 // Segment count before and after compaction of an S3 segments checkpoint, measured on moto
-// (the test server with UploadPartCopy and conditional writes, so compaction's real path runs).
-// Not wired into run.ts / report.ts yet: s3CompactionBench() measures, judgeS3Compaction()
-// judges the issue-17 target, renderS3CompactionSection() writes the report's section.
+// (the test server with UploadPartCopy and conditional writes, so compaction's real path runs):
+// the report's "S3 segments: compaction" section (group `s3`).
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type CompactionResult, S3Storage, type S3StorageOptions } from '@yoink/storage-s3';
 import type { S3TestServer } from '@yoink/test-servers/s3';
+import { S3_SIZES } from './implementation-constants.js';
 import { markdownTable, num, ratio } from './markdown.js';
+import { type RunInfo, type Section, type SectionOutput, sectionHead } from './section.js';
+import { BUCKET } from './servers.js';
 import { MB, MiB, timeMs } from './stats.js';
 import type { TargetVerdict } from './targets.js';
 
 /** What the compaction benchmark is asked to do. */
-export interface S3CompactionPlan {
+interface S3CompactionPlan {
   /** Small segments of the checkpoint an operator compacts (one flush each). */
   segments: number;
   /** Lines of ~300 bytes per small segment. */
@@ -26,7 +28,7 @@ export interface S3CompactionPlan {
 }
 
 /** The full benchmark. */
-export const S3_COMPACTION_FULL: S3CompactionPlan = {
+const S3_COMPACTION_FULL: S3CompactionPlan = {
   segments: 2_000,
   linesPerSegment: 10,
   targetBytes: MiB,
@@ -37,7 +39,7 @@ export const S3_COMPACTION_FULL: S3CompactionPlan = {
 };
 
 /** `pnpm bench --quick`. */
-export const S3_COMPACTION_QUICK: S3CompactionPlan = {
+const S3_COMPACTION_QUICK: S3CompactionPlan = {
   segments: 300,
   linesPerSegment: 10,
   targetBytes: 256 * 1024,
@@ -48,14 +50,14 @@ export const S3_COMPACTION_QUICK: S3CompactionPlan = {
 };
 
 /** One full read of a checkpoint: time, GETs and listing requests. */
-export interface CompactionRead {
+interface CompactionRead {
   ms: number;
   gets: number;
   lists: number;
 }
 
 /** An operator's compaction of one checkpoint, with reads before and after. */
-export interface CompactionRun {
+interface CompactionRun {
   segments: number;
   bytes: number;
   lines: number;
@@ -80,7 +82,7 @@ export interface CompactionRun {
 }
 
 /** A writer flushing in a tight loop with `compactAfterSegments`. */
-export interface WriterCompactionRun {
+interface WriterCompactionRun {
   flushes: number;
   bytes: number;
   compactAfterSegments: number;
@@ -304,7 +306,7 @@ async function writerRun(
  *
  * Every read is checked to yield every line.
  */
-export async function s3CompactionBench(
+async function s3CompactionBench(
   server: S3TestServer,
   bucket: string,
   plan: S3CompactionPlan,
@@ -403,14 +405,16 @@ export function judgeS3Compaction(r: S3CompactionResult): TargetVerdict[] {
   ];
 }
 
-/** The report's "S3 segments: compaction" section, as lines of Markdown. */
-export function renderS3CompactionSection(r: S3CompactionResult): string[] {
+/** The report's "S3 segments: compaction" section. */
+function renderS3CompactionSection(r: S3CompactionResult, run: RunInfo): SectionOutput {
+  const verdicts = judgeS3Compaction(r);
   const out: string[] = [];
   const s = r.small;
-  out.push('## S3 segments: compaction (`@yoink/storage-s3`)');
-  out.push('');
   out.push(
-    `On ${r.server}, which has \`UploadPartCopy\` and conditional writes, so compaction runs its real path: pieces of 5 MiB or more are copied server-side, smaller ones downloaded and joined into parts of a multipart upload completed with \`If-None-Match: *\`. An operator compacts (the writer stopped, \`graceMs: 0\`: the originals are deleted in the same run); a full read with a fresh storage (16 objects fetched ahead) is timed before and after. \`compactTargetBytes\` is ${num(s.targetBytes / MiB, 2)} MiB here (64 MiB by default) so that a checkpoint of this size gives several merged objects.`,
+    ...sectionHead('## S3 segments: compaction (`@yoink/storage-s3`)', run, verdicts, r.server),
+  );
+  out.push(
+    `On ${r.server}, which has \`UploadPartCopy\` and conditional writes, so compaction runs its real path: pieces of ${num(S3_SIZES.minPartBytes / MiB, 0)} MiB or more (S3's minimum part size) are copied server-side, smaller ones downloaded and joined into parts of a multipart upload completed with \`If-None-Match: *\`. An operator compacts (the writer stopped, \`graceMs: 0\`: the originals are deleted in the same run); a full read with a fresh storage (${S3_SIZES.readConcurrency} objects fetched ahead, the default) is timed before and after. \`compactTargetBytes\` is ${num(s.targetBytes / MiB, 2)} MiB here (${num(S3_SIZES.compactTargetBytes / MiB, 0)} MiB by default) so that a checkpoint of this size gives several merged objects.`,
   );
   out.push('');
   const readRow = (label: string, objects: number, read: CompactionRead): string[] => [
@@ -475,16 +479,19 @@ export function renderS3CompactionSection(r: S3CompactionResult): string[] {
     `A writer that compacts itself (\`compactAfterSegments: ${w.compactAfterSegments}\`, \`compactTargetBytes\` ${num(w.targetBytes / MiB, 2)} MiB, \`compactGraceMs: 0\`), flushing ${num(w.flushes, 0)} times in a row: ${w.compactions} background compactions, ${num(w.objects, 0)} objects when it closed (without compaction: ${num(w.flushes, 0)}); ${w.recentFlushes} flushes came after the last compaction started.`,
   );
   out.push('');
-  out.push(
-    markdownTable(
-      ['target', 'measured', 'status'],
-      judgeS3Compaction(r).map((v) => [
-        v.target,
-        v.note ? `${v.measured}. ${v.note}` : v.measured,
-        v.status,
-      ]),
-    ),
-  );
-  out.push('');
-  return out;
+  return { markdown: out, charts: [], verdicts };
 }
+
+/** Segment count before and after compaction, its cost, and a writer that compacts itself (moto). */
+export const s3CompactionSection: Section<S3CompactionResult> = {
+  id: 's3-compaction',
+  group: 's3',
+  measure: async ({ plan, servers, log }) =>
+    s3CompactionBench(
+      await servers.moto(),
+      BUCKET,
+      plan.mode === 'full' ? S3_COMPACTION_FULL : S3_COMPACTION_QUICK,
+      log,
+    ),
+  render: renderS3CompactionSection,
+};

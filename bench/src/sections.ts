@@ -3,6 +3,7 @@ import { checkpointSection } from './checkpoint-section.js';
 import { cliSection } from './cli-section.js';
 import { localSection } from './local-section.js';
 import { redisSection } from './redis-section.js';
+import { s3CompactionSection } from './s3-compaction-bench.js';
 import { s3ReadSection } from './s3-read-report.js';
 import { s3Section } from './s3-section.js';
 import type { Section } from './section.js';
@@ -18,6 +19,6 @@ export const SECTIONS: readonly Section<unknown>[] = [
   redisSection,
   s3Section,
   s3ReadSection,
-  // S3 compaction (bench/src/s3-compaction-bench.ts, group 's3') goes here.
+  s3CompactionSection,
   azureSection,
 ];

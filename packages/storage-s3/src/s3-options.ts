@@ -117,16 +117,26 @@ export interface S3StorageOptions extends BufferedStorageOptions {
 
 const MiB = 1024 * 1024;
 
-/** Defaults of the read options. */
-const READ_DEFAULTS = {
+/**
+ * Defaults of the read options. Exported for the benchmark runner
+ * (`bench/src/implementation-constants.ts`), which states them in the report.
+ *
+ * @benchmarked
+ */
+export const READ_DEFAULTS = {
   concurrency: 16,
   aheadBytes: 64 * MiB,
   parallelThresholdBytes: 64 * MiB,
   rangeBytes: 8 * MiB,
 } as const;
 
-/** Defaults of the compaction options. */
-const COMPACTION_DEFAULTS = {
+/**
+ * Defaults of the compaction options. Exported for the benchmark runner
+ * (`bench/src/implementation-constants.ts`), which states them in the report.
+ *
+ * @benchmarked
+ */
+export const COMPACTION_DEFAULTS = {
   targetBytes: 64 * MiB,
   graceMs: 10 * 60 * 1000,
 } as const;
