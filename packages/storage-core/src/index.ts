@@ -36,6 +36,7 @@ export {
   type ParseOptionsInput,
   queryPairs,
 } from './options.js';
+export { abortable } from './read-chunks.js';
 export { MAX_URI_LENGTH, redactUri, scrubSecrets } from './redact.js';
 export { type Chunk, splitLines } from './split-lines.js';
 export {

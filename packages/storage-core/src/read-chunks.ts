@@ -1,8 +1,19 @@
 import type { Chunk } from './split-lines.js';
 import { countNewlines, type StorageTraceContext, trace, traced } from './tracing.js';
 
-/** `promise`, or a rejection with `signal.reason` as soon as `signal` aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+/**
+ * `promise`, or a rejection with `signal.reason` as soon as `signal` aborts
+ * (at once when it already has; `promise` itself when there is no signal).
+ * For a backend's `readChunks` that waits on a request it cannot cancel: the
+ * read stops at once and the request's result is dropped.
+ *
+ * @example
+ * ```ts
+ * const page = await abortable(client.xrange(key, start, end), signal);
+ * ```
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason);
@@ -57,7 +68,7 @@ export async function* watchedChunks(
       } else {
         next = it.next();
       }
-      const result = signal ? await abortable(next, signal) : await next;
+      const result = await abortable(next, signal);
       pending = false;
       if (result.done) return;
       yield result.value;

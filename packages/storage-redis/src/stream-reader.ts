@@ -1,3 +1,4 @@
+import { abortable } from '@yoink/storage-core';
 import type { Connection } from './connection.js';
 import { dataLostError, type RedisErrorContext } from './redis-errors.js';
 
@@ -51,26 +52,6 @@ function replies(results: [Error | null, unknown][] | null): unknown[] {
   return results.map(([error, value]) => {
     if (error) throw error;
     return value;
-  });
-}
-
-/** `promise`, or a rejection with `signal.reason` as soon as `signal` aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
   });
 }
 
