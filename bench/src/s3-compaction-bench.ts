@@ -6,6 +6,7 @@ import { type CompactionResult, S3Storage, type S3StorageOptions } from '@yoink/
 import type { S3TestServer } from '@yoink/test-servers/s3';
 import { S3_SIZES } from './implementation-constants.js';
 import { markdownTable, num, ratio } from './markdown.js';
+import { countRequests } from './s3-read-bench.js';
 import { type RunInfo, type Section, type SectionOutput, sectionHead } from './section.js';
 import { BUCKET } from './servers.js';
 import { MB, MiB, timeMs } from './stats.js';
@@ -115,20 +116,6 @@ function line(i: number): string {
 const segmentName = (prefix: string, seq: number): string =>
   `${prefix}/${String(seq).padStart(12, '0')}.jsonl`;
 
-/** Counts requests by command name with a middleware. */
-function countRequests(client: S3Client): Map<string, number> {
-  const counts = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = String(context.commandName).replace(/Command$/, '');
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize', name: 'yoinkBenchCompactionCount' },
-  );
-  return counts;
-}
-
 function storageOn(
   server: S3TestServer,
   bucket: string,
@@ -189,7 +176,7 @@ async function readAll(
   lines: number,
 ): Promise<CompactionRead> {
   const s = storageOn(server, bucket, key);
-  const counts = countRequests(s.client);
+  const counts = countRequests(s.client, 'yoinkBenchCompactionCount');
   let seen = 0;
   const ms = await timeMs(async () => {
     for await (const _ of s.read()) seen += 1;

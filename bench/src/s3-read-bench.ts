@@ -83,8 +83,8 @@ function line(i: number): string {
   return `${head}${'x'.repeat(297 - head.length)}"}\n`;
 }
 
-/** Counts requests by command name with a middleware. */
-function countRequests(client: S3Client): Map<string, number> {
+/** Counts requests by command name with a middleware (`name`: the middleware's, unique per client). */
+export function countRequests(client: S3Client, name = 'yoinkBenchCount'): Map<string, number> {
   const counts = new Map<string, number>();
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -92,7 +92,7 @@ function countRequests(client: S3Client): Map<string, number> {
       counts.set(name, (counts.get(name) ?? 0) + 1);
       return next(args);
     },
-    { step: 'initialize', name: 'yoinkBenchCount' },
+    { step: 'initialize', name },
   );
   return counts;
 }

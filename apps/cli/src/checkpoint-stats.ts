@@ -96,17 +96,21 @@ export async function computeStats(
   return stats;
 }
 
+/** The counts of {@link CheckpointStats} that add up over several checkpoints. */
+const SUMMED = [
+  'lines',
+  'bytes',
+  'records',
+  'blankLines',
+  'invalidJson',
+  'tornRecords',
+  'corruptLines',
+] as const;
+
 /** The sums `yoink-storage stat` prints under several checkpoints. */
-export interface CheckpointTotals {
+export interface CheckpointTotals extends Pick<CheckpointStats, (typeof SUMMED)[number]> {
   /** How many checkpoints were counted. */
   checkpoints: number;
-  lines: number;
-  bytes: number;
-  records: number;
-  blankLines: number;
-  invalidJson: number;
-  tornRecords: number;
-  corruptLines: number;
   /** Checkpoints whose last line is a torn record. */
   tornTails: number;
 }
@@ -116,25 +120,10 @@ export interface CheckpointTotals {
  * per-checkpoint fields (first/last record, first corrupt line) have no sum.
  */
 export function totalStats(all: readonly CheckpointStats[]): CheckpointTotals {
-  const total: CheckpointTotals = {
-    checkpoints: all.length,
-    lines: 0,
-    bytes: 0,
-    records: 0,
-    blankLines: 0,
-    invalidJson: 0,
-    tornRecords: 0,
-    corruptLines: 0,
-    tornTails: 0,
-  };
+  const total: CheckpointTotals = { checkpoints: all.length, tornTails: 0 } as CheckpointTotals;
+  for (const field of SUMMED) total[field] = 0;
   for (const s of all) {
-    total.lines += s.lines;
-    total.bytes += s.bytes;
-    total.records += s.records;
-    total.blankLines += s.blankLines;
-    total.invalidJson += s.invalidJson;
-    total.tornRecords += s.tornRecords;
-    total.corruptLines += s.corruptLines;
+    for (const field of SUMMED) total[field] += s[field];
     if (s.tornTail) total.tornTails += 1;
   }
   return total;
