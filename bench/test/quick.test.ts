@@ -84,6 +84,7 @@ describe('pnpm bench --quick', () => {
       '## Redis',
       '## S3 (',
       '## S3 at scale',
+      '## S3 segments: compaction',
       '## Azure Blob Storage',
       '## Method',
     ]) {
@@ -96,6 +97,7 @@ describe('pnpm bench --quick', () => {
       'redis',
       's3',
       's3-read',
+      's3-compaction',
       'azure',
     ]);
     for (const [id, section] of sections(md)) {
