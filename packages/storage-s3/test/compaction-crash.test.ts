@@ -1,41 +1,21 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { collectLines } from '@yoink/storage-testkit';
-import { type S3TestServer, startMoto } from '@yoink/test-servers/s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3Storage, S3StorageOptions } from '../src/index.js';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { startMoto } from '@yoink/test-servers/s3';
+import { describe, expect, it } from 'vitest';
 import { segmentKey } from '../src/segments-layout.js';
-import { countRequests, killAfter, objectsUnder, putSegments } from './compaction-helpers.js';
-import { storageOn } from './helpers.js';
+import {
+  countRequests,
+  killAfter,
+  objectsUnder,
+  putSegments,
+  segmentsServer,
+} from './compaction-helpers.js';
 
 const BUCKET = 'yoink-compaction-crash';
 const KiB = 1024;
 const MiB = 1024 * KiB;
-let moto: S3TestServer;
-let direct: S3Client;
+const fixture = segmentsServer(() => startMoto({ buckets: [BUCKET] }), BUCKET);
+const { open, linesOf } = fixture;
 let n = 0;
-
-beforeAll(async () => {
-  moto = await startMoto({ buckets: [BUCKET] });
-  direct = new S3Client(moto.clientConfig);
-}, 60_000);
-
-afterAll(async () => {
-  direct?.destroy();
-  await moto?.stop();
-});
-
-function open(key: string, options: S3StorageOptions = {}): S3Storage {
-  return storageOn(moto, BUCKET, key, { layout: 'segments', ...options });
-}
-
-async function linesOf(key: string): Promise<string[]> {
-  const s = open(key);
-  try {
-    return await collectLines(s.read());
-  } finally {
-    await s.close();
-  }
-}
 
 const SEGMENTS = 20;
 // 20 segments of 3 lines (303 bytes each), merged in runs of 4 (1,212 bytes ≥ 1 KiB): 5 merged objects.
@@ -48,7 +28,7 @@ async function expectIntactThenRecovered(key: string, expected: string[]): Promi
   const r = await open(key).compact({ targetBytes: TARGET, graceMs: 0, takeover: true });
   expect(r.mode).toBe('operator');
   expect(await linesOf(key)).toEqual(expected);
-  const names = await objectsUnder(direct, BUCKET, key);
+  const names = await objectsUnder(fixture.direct, BUCKET, key);
   expect(names).not.toContain('yoink-compaction.json');
   // Only merged objects and empty fences remain: every original is gone, once covered.
   const segments = names.filter((name) => /^\d{12}\.jsonl$/.test(name));
@@ -83,7 +63,7 @@ describe('a compaction killed at any step loses and duplicates nothing (moto)', 
 
   it.each(points)('killed right after %s #%i', async (command, nth) => {
     const key = `crash-${command}-${nth}-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, SEGMENTS, 3);
+    const expected = await putSegments(fixture.direct, BUCKET, key, SEGMENTS, 3);
     const s = open(key);
     const state = killAfter(s.client, command, nth);
     const e = await s.compact({ targetBytes: TARGET, graceMs: 0 }).then(
@@ -98,12 +78,12 @@ describe('a compaction killed at any step loses and duplicates nothing (moto)', 
   it('killed right after an UploadPartCopy of a large piece', { timeout: 60_000 }, async () => {
     const key = `crash-copy-${++n}`;
     const big = `${'z'.repeat(6 * MiB - 1)}\n`;
-    await direct.send(
+    await fixture.direct.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: segmentKey(`${key}/`, 0), Body: big }),
     );
-    const rest = await putSegments(direct, BUCKET, `${key}-rest`, 5, 2);
+    const rest = await putSegments(fixture.direct, BUCKET, `${key}-rest`, 5, 2);
     for (const [i, line] of rest.entries()) {
-      await direct.send(
+      await fixture.direct.send(
         new PutObjectCommand({
           Bucket: BUCKET,
           Key: segmentKey(`${key}/`, i + 1),
@@ -160,16 +140,16 @@ describe('a compaction killed at any step loses and duplicates nothing (moto)', 
     }
     await next.close();
     expect(await linesOf(key)).toEqual([...afterCrash, ...more]);
-    expect(await objectsUnder(direct, BUCKET, key)).not.toContain('yoink-compaction.json');
+    expect(await objectsUnder(fixture.direct, BUCKET, key)).not.toContain('yoink-compaction.json');
   });
 
   it('killed after its first listing: nothing written, no lock left', async () => {
     const key = `killed-${++n}`;
-    await putSegments(direct, BUCKET, key, 2, 1);
+    await putSegments(fixture.direct, BUCKET, key, 2, 1);
     const s = open(key);
     killAfter(s.client, 'ListObjectsV2', 1);
     await expect(s.compact({ graceMs: 0 })).rejects.toThrow(/killed \(test/);
-    expect(await objectsUnder(direct, BUCKET, key)).toEqual([
+    expect(await objectsUnder(fixture.direct, BUCKET, key)).toEqual([
       '000000000000.jsonl',
       '000000000001.jsonl',
     ]);

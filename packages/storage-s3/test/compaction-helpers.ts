@@ -2,9 +2,72 @@ import {
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3';
+import { collectLines } from '@yoink/storage-testkit';
+import type { S3TestServer } from '@yoink/test-servers/s3';
+import { afterAll, beforeAll } from 'vitest';
+import type { S3Storage, S3StorageOptions } from '../src/index.js';
 import { segmentKey } from '../src/segments-layout.js';
+import { storageOn } from './helpers.js';
+
+/** A test file's server, a plain client on it, and segments checkpoints on it. */
+export interface SegmentsServer {
+  /** The server (once the file's `beforeAll` has run). */
+  readonly server: S3TestServer;
+  /** A plain client, to put and list objects directly. */
+  readonly direct: S3Client;
+  /** A storage of `key` in the segments layout (`options` on top). */
+  open(key: string, options?: S3StorageOptions): S3Storage;
+  /** Every line of `key`, read by a fresh storage. */
+  linesOf(key: string): Promise<string[]>;
+}
+
+/**
+ * Starts a server for the calling test file before its tests and stops it
+ * after (with `beforeAll`/`afterAll`); `params` go into every storage's URI
+ * (e.g. `conditionalWrites: 'off'` on s3rver).
+ */
+export function segmentsServer(
+  start: () => Promise<S3TestServer>,
+  bucket: string,
+  params: Record<string, string> = {},
+): SegmentsServer {
+  let server: S3TestServer | undefined;
+  let direct: S3Client | undefined;
+  beforeAll(async () => {
+    server = await start();
+    direct = new S3Client(server.clientConfig);
+  }, 60_000);
+  afterAll(async () => {
+    direct?.destroy();
+    await server?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined)
+      throw new Error('the test server has not started (use it inside tests)');
+    return value;
+  };
+  const open = (key: string, options: S3StorageOptions = {}): S3Storage =>
+    storageOn(started(server), bucket, key, { layout: 'segments', ...options }, params);
+  return {
+    get server() {
+      return started(server);
+    },
+    get direct() {
+      return started(direct);
+    },
+    open,
+    async linesOf(key) {
+      const s = open(key);
+      try {
+        return await collectLines(s.read());
+      } finally {
+        await s.close();
+      }
+    },
+  };
+}
 
 /** The command name of a middleware context (`PutObject`, `UploadPart`…). */
 function nameOf(context: { commandName?: string }): string {

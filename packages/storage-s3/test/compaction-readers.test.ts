@@ -1,36 +1,21 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { collectLines } from '@yoink/storage-testkit';
-import { type S3TestServer, startMoto } from '@yoink/test-servers/s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type S3Storage, type S3StorageOptions, SegmentsChangedError } from '../src/index.js';
+import { startMoto } from '@yoink/test-servers/s3';
+import { describe, expect, it } from 'vitest';
+import { type S3StorageOptions, SegmentsChangedError } from '../src/index.js';
 import {
   holdAt,
   putSegments,
   type ReadOutcome,
   readOutcome,
+  segmentsServer,
   smallPages,
 } from './compaction-helpers.js';
-import { storageOn } from './helpers.js';
 
 const BUCKET = 'yoink-compaction-readers';
 const KiB = 1024;
-let moto: S3TestServer;
-let direct: S3Client;
+const fixture = segmentsServer(() => startMoto({ buckets: [BUCKET] }), BUCKET);
+const { open } = fixture;
 let n = 0;
-
-beforeAll(async () => {
-  moto = await startMoto({ buckets: [BUCKET] });
-  direct = new S3Client(moto.clientConfig);
-}, 60_000);
-
-afterAll(async () => {
-  direct?.destroy();
-  await moto?.stop();
-});
-
-function open(key: string, options: S3StorageOptions = {}): S3Storage {
-  return storageOn(moto, BUCKET, key, { layout: 'segments', ...options });
-}
 
 /**
  * The promise every read keeps while a compaction runs: it yields every line
@@ -50,7 +35,7 @@ function expectExactOrRetryable(outcome: ReadOutcome, expected: readonly string[
 describe('reads while compaction runs (moto)', () => {
   it('a read that listed segments which compaction then deleted fails with the retryable SegmentsChangedError, having yielded nothing wrong', async () => {
     const key = `deleted-under-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 24, 3);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 24, 3);
     const reader = open(key, { readConcurrency: 1 });
     smallPages(reader.client, 5);
     // The reader has listed its first page and is about to fetch the first segment.
@@ -71,7 +56,7 @@ describe('reads while compaction runs (moto)', () => {
 
   it('a read paused between two listing pages finds the hole compaction left and fails retryably after a correct prefix', async () => {
     const key = `between-pages-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 24, 3);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 24, 3);
     const reader = open(key, { readConcurrency: 1 });
     smallPages(reader.client, 5);
     // Its second listing page is requested once the first starts being consumed.
@@ -88,7 +73,7 @@ describe('reads while compaction runs (moto)', () => {
 
   it('with a grace period, a read running across a compaction yields every line once, in order', async () => {
     const key = `grace-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 24, 3);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 24, 3);
     const reader = open(key, { readConcurrency: 2 });
     smallPages(reader.client, 5);
     const hold = holdAt(reader.client, 'GetObject', 3);
@@ -106,7 +91,7 @@ describe('reads while compaction runs (moto)', () => {
 
   it('a read that starts after the merged objects exist reads them, not the originals still kept', async () => {
     const key = `after-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 24, 3);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 24, 3);
     await open(key).compact({ targetBytes: KiB, graceMs: 3_600_000 });
     const reader = open(key);
     const gets: string[] = [];
@@ -158,7 +143,7 @@ describe('reads while compaction runs (moto)', () => {
 
   it.each(cases)('$name', async ({ options, k, command, nth, graceMs, verdict }) => {
     const key = `step-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 30, 2);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 30, 2);
     const reader = open(key, options);
     smallPages(reader.client, 5);
     const readerHold = holdAt(reader.client, 'GetObject', k);
@@ -192,7 +177,7 @@ describe('reads while compaction runs (moto)', () => {
     const ROUNDS = 12;
     for (let round = 0; round < ROUNDS; round++) {
       const key = `many-${round}-${++n}`;
-      const expected = await putSegments(direct, BUCKET, key, 30, 2);
+      const expected = await putSegments(fixture.direct, BUCKET, key, 30, 2);
       const paces: S3StorageOptions[] = [
         { readConcurrency: 1 },
         { readConcurrency: 2, readAheadBytes: 1024 },

@@ -1,84 +1,47 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ConcurrentWriterError, ConditionalWritesUnsupportedError } from '@yoink/storage-core';
-import { collectLines } from '@yoink/storage-testkit';
-import { type S3TestServer, startS3rver } from '@yoink/test-servers/s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3Storage, S3StorageOptions } from '../src/index.js';
+import { startS3rver } from '@yoink/test-servers/s3';
+import { describe, expect, it } from 'vitest';
 import { segmentKey } from '../src/segments-layout.js';
 import {
   countRequests,
   holdAt,
   objectsUnder,
   putSegments,
+  segmentsServer,
   watchCompactions,
 } from './compaction-helpers.js';
-import { storageOn } from './helpers.js';
+import { failure, storageOn } from './helpers.js';
 
 // s3rver has multipart uploads but neither UploadPartCopy nor conditional writes: compaction
 // downloads every byte it merges, and with conditionalWrites=off nothing is fenced by the server.
 const BUCKET = 'yoink-compaction-s3rver';
 const KiB = 1024;
 const MiB = 1024 * KiB;
-let s3rver: S3TestServer;
-let direct: S3Client;
-let n = 0;
-
-beforeAll(async () => {
-  s3rver = await startS3rver({ buckets: [BUCKET] });
-  direct = new S3Client(s3rver.clientConfig);
-}, 60_000);
-
-afterAll(async () => {
-  direct?.destroy();
-  await s3rver?.stop();
+const fixture = segmentsServer(() => startS3rver({ buckets: [BUCKET] }), BUCKET, {
+  conditionalWrites: 'off',
 });
-
-function open(key: string, options: S3StorageOptions = {}): S3Storage {
-  return storageOn(
-    s3rver,
-    BUCKET,
-    key,
-    { layout: 'segments', ...options },
-    {
-      conditionalWrites: 'off',
-    },
-  );
-}
-
-async function linesOf(key: string): Promise<string[]> {
-  const s = open(key);
-  try {
-    return await collectLines(s.read());
-  } finally {
-    await s.close();
-  }
-}
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-}
+const { open, linesOf } = fixture;
+let n = 0;
 
 describe('compaction on s3rver (no UploadPartCopy, no conditional writes)', () => {
   it('with conditional writes on (the default), compaction refuses with ConditionalWritesUnsupportedError before writing anything', async () => {
     const key = `refused-${++n}`;
-    await putSegments(direct, BUCKET, key, 6, 2);
-    const s = storageOn(s3rver, BUCKET, key, { layout: 'segments' });
+    await putSegments(fixture.direct, BUCKET, key, 6, 2);
+    const s = storageOn(fixture.server, BUCKET, key, { layout: 'segments' });
     const e = await failure(s.compact({ targetBytes: 64 * KiB, graceMs: 0 }));
     await s.close();
     expect(ConditionalWritesUnsupportedError.isInstance(e)).toBe(true);
     expect((e as Error).message).toMatch(/conditionalWrites/);
     // No lock, no fence, no merged object: the segments as they were.
-    expect(await objectsUnder(direct, BUCKET, key)).toEqual(
+    expect(await objectsUnder(fixture.direct, BUCKET, key)).toEqual(
       Array.from({ length: 6 }, (_, i) => segmentKey('', i)),
     );
   });
 
   it('with conditionalWrites=off, small segments are merged by download and upload; the checkpoint reads the same', async () => {
     const key = `merge-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 30, 4);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 30, 4);
     const s = open(key);
     const counts = countRequests(s.client);
     const r = await s.compact({ targetBytes: 4 * KiB, graceMs: 0 });
@@ -88,7 +51,7 @@ describe('compaction on s3rver (no UploadPartCopy, no conditional writes)', () =
     expect(r.copiedBytes).toBe(0);
     expect(r.downloadedBytes).toBe(r.before.bytes);
     expect(r.deleted).toBe(30);
-    const names = await objectsUnder(direct, BUCKET, key);
+    const names = await objectsUnder(fixture.direct, BUCKET, key);
     expect(names.filter((name) => name.includes('-'))).toHaveLength(r.merged.length);
     expect(names).not.toContain('yoink-compaction.json');
     expect(await linesOf(key)).toEqual(expected);
@@ -101,7 +64,7 @@ describe('compaction on s3rver (no UploadPartCopy, no conditional writes)', () =
     const big = `${'q'.repeat(6 * MiB - 1)}\n`;
     const bodies = [big, 'a\n', `${'r'.repeat(5 * MiB + 9)}\n`, 'b\n'];
     for (const [i, body] of bodies.entries()) {
-      await direct.send(
+      await fixture.direct.send(
         new PutObjectCommand({ Bucket: BUCKET, Key: segmentKey(`${key}/`, i), Body: body }),
       );
     }
@@ -137,7 +100,7 @@ describe('compaction on s3rver (no UploadPartCopy, no conditional writes)', () =
     }
     await w.close();
     expect(watch.started).toBe(8);
-    const names = await objectsUnder(direct, BUCKET, key);
+    const names = await objectsUnder(fixture.direct, BUCKET, key);
     // ~4.4 KiB in merged objects of about 2 KiB, and the last segment (never merged).
     expect(names.filter((name) => name.includes('-')).length).toBeGreaterThanOrEqual(2);
     expect(names.filter((name) => name.includes('-')).length).toBeLessThanOrEqual(3);
@@ -148,7 +111,7 @@ describe('compaction on s3rver (no UploadPartCopy, no conditional writes)', () =
 
   it('without server-side conditions, a second compactor is still refused by the lock it can see', async () => {
     const key = `second-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 8, 2);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 8, 2);
     const a = open(key);
     const hold = holdAt(a.client, 'UploadPart');
     const first = a.compact({ targetBytes: 64 * KiB, graceMs: 0 });

@@ -1,14 +1,13 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   ConcurrentWriterError,
   InvalidOptionError,
   StorageClosedError,
   StoragePermissionError,
 } from '@yoink/storage-core';
-import { collectLines } from '@yoink/storage-testkit';
-import { type S3TestServer, startMoto } from '@yoink/test-servers/s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompactOptions, S3Storage, S3StorageOptions } from '../src/index.js';
+import { startMoto } from '@yoink/test-servers/s3';
+import { describe, expect, it } from 'vitest';
+import type { CompactOptions } from '../src/index.js';
 import { segmentKey } from '../src/segments-layout.js';
 import {
   countRequests,
@@ -17,46 +16,17 @@ import {
   killAfter,
   objectsUnder,
   putSegments,
+  segmentsServer,
   watchCompactions,
 } from './compaction-helpers.js';
-import { storageOn } from './helpers.js';
+import { failure, storageOn } from './helpers.js';
 
 const BUCKET = 'yoink-compaction';
 const KiB = 1024;
 const MiB = 1024 * KiB;
-let moto: S3TestServer;
-let direct: S3Client;
+const fixture = segmentsServer(() => startMoto({ buckets: [BUCKET] }), BUCKET);
+const { open, linesOf } = fixture;
 let n = 0;
-
-beforeAll(async () => {
-  moto = await startMoto({ buckets: [BUCKET] });
-  direct = new S3Client(moto.clientConfig);
-}, 60_000);
-
-afterAll(async () => {
-  direct?.destroy();
-  await moto?.stop();
-});
-
-function open(key: string, options: S3StorageOptions = {}): S3Storage {
-  return storageOn(moto, BUCKET, key, { layout: 'segments', ...options });
-}
-
-async function linesOf(key: string): Promise<string[]> {
-  const s = open(key);
-  try {
-    return await collectLines(s.read());
-  } finally {
-    await s.close();
-  }
-}
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-}
 
 const isMerged = (name: string): boolean => /^\d{12}-\d{12}\.jsonl$/.test(name);
 const isSegment = (name: string): boolean => /^\d{12}\.jsonl$/.test(name);
@@ -65,7 +35,7 @@ describe('compact() on moto', () => {
   it('merges small segments into objects of the target size; the checkpoint reads the same', async () => {
     const key = `merge-${++n}`;
     // 40 segments of 10 lines of 100 bytes (1,010 bytes each): ~40 KB.
-    const expected = await putSegments(direct, BUCKET, key, 40, 10);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 40, 10);
     const s = open(key);
     const r = await s.compact({ targetBytes: 8 * KiB, graceMs: 0 });
     await s.close();
@@ -82,7 +52,7 @@ describe('compact() on moto', () => {
     ]);
     expect(r.deleted).toBe(40);
     expect(r.pendingDeletion).toBe(0);
-    const names = await objectsUnder(direct, BUCKET, key);
+    const names = await objectsUnder(fixture.direct, BUCKET, key);
     // The merged objects and the operator's empty fence after them.
     expect(names).toEqual([
       '000000000000-000000000008.jsonl',
@@ -98,23 +68,23 @@ describe('compact() on moto', () => {
 
   it('keeps the originals for the grace period; a later compaction deletes them', async () => {
     const key = `grace-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 12, 5);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 12, 5);
     const first = await open(key).compact({ targetBytes: 100 * KiB, graceMs: 3_600_000 });
     expect(first.merged).toHaveLength(1);
     expect(first.deleted).toBe(0);
     expect(first.pendingDeletion).toBe(12);
     // Merged object, originals and fence all there; a read follows the merged object, once.
-    expect((await objectsUnder(direct, BUCKET, key)).length).toBe(1 + 12 + 1);
+    expect((await objectsUnder(fixture.direct, BUCKET, key)).length).toBe(1 + 12 + 1);
     expect(await linesOf(key)).toEqual(expected);
     // Still within the grace period: nothing to do, nothing written.
     const idle = await open(key).compact({ targetBytes: 100 * KiB, graceMs: 3_600_000 });
     expect(idle.merged).toEqual([]);
     expect(idle.deleted).toBe(0);
-    expect((await objectsUnder(direct, BUCKET, key)).length).toBe(14);
+    expect((await objectsUnder(fixture.direct, BUCKET, key)).length).toBe(14);
     // Past it (here: a compaction with no grace period), the originals go.
     const later = await open(key).compact({ graceMs: 0 });
     expect(later.deleted).toBe(12);
-    expect(await objectsUnder(direct, BUCKET, key)).toEqual([
+    expect(await objectsUnder(fixture.direct, BUCKET, key)).toEqual([
       '000000000000-000000000011.jsonl',
       '000000000012.jsonl',
       '000000000013.jsonl',
@@ -124,7 +94,7 @@ describe('compact() on moto', () => {
 
   it('re-merges a short merged object with the segments written after it, and writes nothing when nothing is new', async () => {
     const key = `remerge-${++n}`;
-    await putSegments(direct, BUCKET, key, 6, 5);
+    await putSegments(fixture.direct, BUCKET, key, 6, 5);
     await open(key).compact({ targetBytes: 64 * KiB, graceMs: 0 });
     // A writer appends 5 more flushes after the compaction's fence.
     const w = open(key);
@@ -139,16 +109,16 @@ describe('compact() on moto', () => {
     const r = await open(key).compact({ targetBytes: 64 * KiB, graceMs: 0 });
     // The first merged object [0,5], the first fence 6 and the writer's 7…11 become [0,11].
     expect(r.merged.map((m) => [m.first, m.last])).toEqual([[0, 11]]);
-    const names = await objectsUnder(direct, BUCKET, key);
+    const names = await objectsUnder(fixture.direct, BUCKET, key);
     expect(names).toEqual(['000000000000-000000000011.jsonl', '000000000012.jsonl']);
     const lines = await linesOf(key);
     expect(lines.slice(-5)).toEqual(more);
     expect(lines).toHaveLength(30 + 5);
     // Nothing new: no lock left, no fence, no object written.
-    const before = await objectsUnder(direct, BUCKET, key);
+    const before = await objectsUnder(fixture.direct, BUCKET, key);
     const idle = await open(key).compact({ targetBytes: 64 * KiB, graceMs: 0 });
     expect(idle.merged).toEqual([]);
-    expect(await objectsUnder(direct, BUCKET, key)).toEqual(before);
+    expect(await objectsUnder(fixture.direct, BUCKET, key)).toEqual(before);
   });
 
   it('a large piece after small ones is downloaded into their part (a part needs 5 MiB)', {
@@ -156,16 +126,16 @@ describe('compact() on moto', () => {
   }, async () => {
     const key = `copy-${++n}`;
     const big = `${'y'.repeat(6 * MiB - 1)}\n`;
-    await direct.send(
+    await fixture.direct.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: segmentKey(`${key}/`, 0), Body: 'a\nb\n' }),
     );
-    await direct.send(
+    await fixture.direct.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: segmentKey(`${key}/`, 1), Body: big }),
     );
-    await direct.send(
+    await fixture.direct.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: segmentKey(`${key}/`, 2), Body: 'c\n' }),
     );
-    await direct.send(
+    await fixture.direct.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: segmentKey(`${key}/`, 3), Body: 'd\n' }),
     );
     const s = open(key);
@@ -187,7 +157,7 @@ describe('compact() on moto', () => {
     const big = `${'z'.repeat(6 * MiB - 1)}\n`;
     const bodies = [big, 'a\n', 'b\n', 'c\n'];
     for (const [i, body] of bodies.entries()) {
-      await direct.send(
+      await fixture.direct.send(
         new PutObjectCommand({ Bucket: BUCKET, Key: segmentKey(`${key}/`, i), Body: body }),
       );
     }
@@ -204,7 +174,7 @@ describe('compact() on moto', () => {
 
   it("adds one abort listener to the caller's signal however many requests run at once (no MaxListenersExceededWarning)", async () => {
     const key = `signal-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 40, 10);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 40, 10);
     const warnings: Error[] = [];
     const onWarning = (w: Error): void => {
       warnings.push(w);
@@ -227,7 +197,7 @@ describe('compact() on moto', () => {
   });
 
   it('compact() is refused on the object layout, with bad options, and after close()', async () => {
-    const obj = storageOn(moto, BUCKET, `object-${++n}.jsonl`);
+    const obj = storageOn(fixture.server, BUCKET, `object-${++n}.jsonl`);
     expect(InvalidOptionError.isInstance(await failure(obj.compact()))).toBe(true);
     await obj.close();
     const s = open(`opts-${++n}`);
@@ -240,16 +210,16 @@ describe('compact() on moto', () => {
     }
     await s.close();
     expect(StorageClosedError.isInstance(await failure(s.compact()))).toBe(true);
-    expect(() => storageOn(moto, BUCKET, 'x.jsonl', { compactAfterSegments: 10 })).toThrow(
-      /layout=segments/,
-    );
+    expect(() =>
+      storageOn(fixture.server, BUCKET, 'x.jsonl', { compactAfterSegments: 10 }),
+    ).toThrow(/layout=segments/);
   });
 
   it('an empty prefix: nothing to compact, nothing written', async () => {
     const key = `empty-${++n}`;
     const r = await open(key).compact({ graceMs: 0 });
     expect(r.merged).toEqual([]);
-    expect(await objectsUnder(direct, BUCKET, key)).toEqual([]);
+    expect(await objectsUnder(fixture.direct, BUCKET, key)).toEqual([]);
   });
 });
 
@@ -276,7 +246,7 @@ describe('the writer compacts its own checkpoint', () => {
     }
     await w.close();
     expect(watch.started).toBe(12);
-    const names = await objectsUnder(direct, BUCKET, key);
+    const names = await objectsUnder(fixture.direct, BUCKET, key);
     const bytes = expected.reduce((s, l) => s + l.length + 1, 0);
     // About size / target merged objects, plus at most compactAfterSegments recent segments.
     expect(names.filter(isMerged).length).toBeLessThanOrEqual(Math.ceil(bytes / (4 * KiB)) + 1);
@@ -309,7 +279,7 @@ describe('the writer compacts its own checkpoint', () => {
     await w.write('{"after":1}\n');
     expected.push('{"after":1}');
     await w.close();
-    expect(await objectsUnder(direct, BUCKET, key)).toEqual([
+    expect(await objectsUnder(fixture.direct, BUCKET, key)).toEqual([
       '000000000000-000000000006.jsonl',
       '000000000007.jsonl',
       '000000000008.jsonl',
@@ -320,9 +290,9 @@ describe('the writer compacts its own checkpoint', () => {
 
   it('a writer opening after compaction finds the last sequence number and keeps a torn tail on its own line', async () => {
     const key = `torn-${++n}`;
-    await putSegments(direct, BUCKET, key, 5, 2);
+    await putSegments(fixture.direct, BUCKET, key, 5, 2);
     // The last flush of a crashed writer was torn: no newline at the end.
-    await direct.send(
+    await fixture.direct.send(
       new PutObjectCommand({ Bucket: BUCKET, Key: segmentKey(`${key}/`, 5), Body: '{"torn":' }),
     );
     await open(key).compact({ targetBytes: 64 * KiB, graceMs: 0 });
@@ -330,7 +300,7 @@ describe('the writer compacts its own checkpoint', () => {
     const w = open(key);
     await w.write('{"next":1}\n');
     await w.close();
-    const names = await objectsUnder(direct, BUCKET, key);
+    const names = await objectsUnder(fixture.direct, BUCKET, key);
     expect(names.at(-1)).toBe('000000000007.jsonl');
     const lines = await linesOf(key);
     expect(lines.slice(-2)).toEqual(['{"torn":', '{"next":1}']);
@@ -375,7 +345,7 @@ describe('one compactor, one writer', () => {
     // The writer is not disturbed, nothing was merged, and the lock is gone.
     await w.write('{"a":5}\n');
     await w.close();
-    const names = await objectsUnder(direct, BUCKET, key);
+    const names = await objectsUnder(fixture.direct, BUCKET, key);
     expect(names.filter(isMerged)).toEqual([]);
     expect(names).not.toContain('yoink-compaction.json');
     expect(await linesOf(key)).toEqual(Array.from({ length: 6 }, (_, i) => `{"a":${i}}`));
@@ -383,7 +353,7 @@ describe('one compactor, one writer', () => {
 
   it('a second compactor is refused with ConcurrentWriterError naming the first; the first completes', async () => {
     const key = `second-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 10, 3);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 10, 3);
     const a = open(key);
     const hold = holdAt(a.client, 'UploadPart');
     const first = a.compact({ targetBytes: 64 * KiB, graceMs: 0 });
@@ -419,24 +389,24 @@ describe('one compactor, one writer', () => {
 
   it('a lock left by a crashed compaction refuses the next one until takeover', async () => {
     const key = `stale-lock-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 6, 2);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 6, 2);
     const crashed = open(key);
     // Dies right after taking the lock (PutObject #1).
     killAfter(crashed.client, 'PutObject', 1);
     expect(await failure(crashed.compact({ graceMs: 0 }))).toBeInstanceOf(Error);
-    expect(await objectsUnder(direct, BUCKET, key)).toContain('yoink-compaction.json');
+    expect(await objectsUnder(fixture.direct, BUCKET, key)).toContain('yoink-compaction.json');
     const refused = await failure(open(key).compact({ graceMs: 0 }));
     expect(ConcurrentWriterError.isInstance(refused)).toBe(true);
     expect((refused as Error).message).toMatch(/takeover/);
     const r = await open(key).compact({ graceMs: 0, takeover: true });
     expect(r.merged).toHaveLength(1);
-    expect(await objectsUnder(direct, BUCKET, key)).not.toContain('yoink-compaction.json');
+    expect(await objectsUnder(fixture.direct, BUCKET, key)).not.toContain('yoink-compaction.json');
     expect(await linesOf(key)).toEqual(expected);
   });
 
   it('a compaction whose lock is taken over while it runs adds no object and deletes nothing; reads stay whole', async () => {
     const key = `taken-over-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 20, 3);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 20, 3);
     const slow = open(key);
     // Stopped with the sources of its one merged object [0,19] downloaded, before it uploads them.
     const hold = holdAt(slow.client, 'UploadPart', 1);
@@ -450,14 +420,14 @@ describe('one compactor, one writer', () => {
     const e = await failure(first);
     expect(ConcurrentWriterError.isInstance(e)).toBe(true);
     expect((e as Error).message).toMatch(/took over its lock/);
-    const names = await objectsUnder(direct, BUCKET, key);
+    const names = await objectsUnder(fixture.direct, BUCKET, key);
     expect(names).not.toContain('000000000000-000000000019.jsonl');
     expect(await linesOf(key)).toEqual(expected);
   });
 
   it('a writer takes over a lock its predecessor left (taken before the writer opened)', async () => {
     const key = `writer-takeover-${++n}`;
-    await putSegments(direct, BUCKET, key, 6, 2);
+    await putSegments(fixture.direct, BUCKET, key, 6, 2);
     const crashed = open(key);
     killAfter(crashed.client, 'PutObject', 1);
     await failure(crashed.compact({ graceMs: 0 }));
@@ -475,7 +445,7 @@ describe('one compactor, one writer', () => {
 describe('permissions', () => {
   it('without s3:DeleteObject: StoragePermissionError naming it; nothing is lost and a later compaction finishes', async () => {
     const key = `no-delete-${++n}`;
-    const expected = await putSegments(direct, BUCKET, key, 8, 2);
+    const expected = await putSegments(fixture.direct, BUCKET, key, 8, 2);
     const s = open(key);
     deny(s.client, 'DeleteObject');
     const e = await failure(s.compact({ targetBytes: 64 * KiB, graceMs: 0 }));
@@ -488,7 +458,7 @@ describe('permissions', () => {
     expect(r.merged).toEqual([]);
     expect(r.deleted).toBe(8);
     expect(await linesOf(key)).toEqual(expected);
-    expect(await objectsUnder(direct, BUCKET, key)).toEqual([
+    expect(await objectsUnder(fixture.direct, BUCKET, key)).toEqual([
       '000000000000-000000000007.jsonl',
       '000000000008.jsonl',
       '000000000009.jsonl',

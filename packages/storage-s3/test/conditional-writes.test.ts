@@ -4,7 +4,7 @@ import { collectLines } from '@yoink/storage-testkit';
 import { type S3TestServer, startMoto, startS3rver } from '@yoink/test-servers/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3Storage } from '../src/index.js';
-import { recordCommands, storageOn } from './helpers.js';
+import { failure, recordCommands, storageOn } from './helpers.js';
 
 const BUCKET = 'yoink-conditions';
 let s3rver: S3TestServer;
@@ -21,13 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([s3rver?.stop(), moto?.stop()]);
 });
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-}
 
 /** Every key in `bucket` on `server`. */
 async function keysIn(server: S3TestServer, bucket: string): Promise<string[]> {

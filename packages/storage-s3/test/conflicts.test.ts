@@ -3,7 +3,7 @@ import { collectLines } from '@yoink/storage-testkit';
 import { type S3TestServer, startMoto } from '@yoink/test-servers/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3Storage } from '../src/index.js';
-import { storageOn } from './helpers.js';
+import { failure, storageOn } from './helpers.js';
 
 const BUCKET = 'yoink-conflicts';
 let moto: S3TestServer;
@@ -16,13 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await moto?.stop();
 });
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-}
 
 for (const layout of ['object', 'segments'] as const) {
   describe(`two writers on one key (layout=${layout}, moto)`, () => {

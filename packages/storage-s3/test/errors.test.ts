@@ -9,7 +9,7 @@ import {
 import { type S3TestServer, startS3rver } from '@yoink/test-servers/s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Storage } from '../src/index.js';
-import { storageOn } from './helpers.js';
+import { failure, storageOn } from './helpers.js';
 
 const BUCKET = 'yoink-errors';
 let s3rver: S3TestServer;
@@ -21,13 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await s3rver?.stop();
 });
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-}
 
 describe('a missing bucket', () => {
   for (const layout of ['object', 'segments'] as const) {

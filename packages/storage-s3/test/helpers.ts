@@ -85,3 +85,11 @@ export function storageOn(
     clientConfig: { credentials: server.clientConfig.credentials, ...options.clientConfig },
   });
 }
+
+/** The rejection of `p`, or `undefined` when it resolves. */
+export async function failure(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
