@@ -1,23 +1,14 @@
 import { describeConformance, freePort } from '@yoink/storage-testkit';
-import { afterAll, beforeAll } from 'vitest';
 import type { AzureBlobStorage } from '../src/index.js';
-import { type FaultProxy, failNext, startFaultProxy } from './fault-proxy.js';
-import { azurite, createContainer, storageAt, withLimits } from './helpers.js';
+import { failNext, proxiedContainer } from './fault-proxy.js';
+import { azurite, storageAt, withLimits } from './helpers.js';
 
 const CONTAINER = 'conformance';
-let proxy: FaultProxy;
-
-beforeAll(async () => {
-  await createContainer(CONTAINER);
-  proxy = await startFaultProxy(azurite.endpoint);
-});
-afterAll(async () => {
-  await proxy?.stop();
-});
+const proxied = proxiedContainer(CONTAINER);
 
 /** The next flush of `storage` is throttled (503 ServerBusy) past the SDK's two tries. */
 function throttleNextFlush(storage: AzureBlobStorage): void {
-  failNext(proxy, 'appendblock', { status: 503, code: 'ServerBusy' }, 2, (url) =>
+  failNext(proxied.proxy, 'appendblock', { status: 503, code: 'ServerBusy' }, 2, (url) =>
     url.includes(`/${storage.blob}`),
   );
 }
@@ -31,7 +22,8 @@ async function unreachable(location: string): Promise<AzureBlobStorage> {
 }
 
 describeConformance<AzureBlobStorage>('AzureBlobStorage', {
-  create: (location) => storageAt(CONTAINER, `${location}.jsonl`, { endpoint: proxy.endpoint }),
+  create: (location) =>
+    storageAt(CONTAINER, `${location}.jsonl`, { endpoint: proxied.proxy.endpoint }),
   failNextFlush: throttleNextFlush,
   unreachable,
   secondWriter: true,
@@ -46,7 +38,7 @@ describeConformance<AzureBlobStorage>('AzureBlobStorage with 64 KiB blocks, 4 bl
       CONTAINER,
       `small/${location}.jsonl`,
       withLimits(
-        { endpoint: proxy.endpoint },
+        { endpoint: proxied.proxy.endpoint },
         { blockBytes: 64 * 1024, maxBlocks: 4, readRangeBytes: 100_000 },
       ),
     ),

@@ -6,23 +6,15 @@ import {
   generateBlobSASQueryParameters,
   StorageSharedKeyCredential,
 } from '@azure/storage-blob';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type FaultProxy, failNext, startFaultProxy } from './fault-proxy.js';
-import { azurite, blobText, createContainer } from './helpers.js';
+import { expect, it } from 'vitest';
+import { failNext, proxiedContainer } from './fault-proxy.js';
+import { azurite, blobText } from './helpers.js';
 
 const run = promisify(execFile);
 const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const FIXTURE = fileURLToPath(new URL('./fixtures/retry-log.mjs', import.meta.url));
 const CONTAINER = 'debuglog';
-let proxy: FaultProxy;
-
-beforeAll(async () => {
-  await createContainer(CONTAINER);
-  proxy = await startFaultProxy(azurite.endpoint);
-});
-afterAll(async () => {
-  await proxy?.stop();
-});
+const proxied = proxiedContainer(CONTAINER);
 
 it('NODE_DEBUG=yoink prints the SDK’s retries (what failed, which try), with the SAS signature masked', async () => {
   const blob = 'retried.jsonl';
@@ -36,7 +28,7 @@ it('NODE_DEBUG=yoink prints the SDK’s retries (what failed, which try), with t
   );
   const sig = sas.signature;
   // The first append is throttled once; the SDK's second try lands.
-  failNext(proxy, 'appendblock', { status: 503, code: 'ServerBusy' });
+  failNext(proxied.proxy, 'appendblock', { status: 503, code: 'ServerBusy' });
   const { stdout, stderr } = await run(
     process.execPath,
     [FIXTURE, `azblob://${CONTAINER}/${blob}`],
@@ -44,14 +36,14 @@ it('NODE_DEBUG=yoink prints the SDK’s retries (what failed, which try), with t
       env: {
         ...process.env,
         NODE_DEBUG: 'yoink',
-        YOINK_TEST_SAS_ENDPOINT: `${proxy.endpoint}?${sas.toString()}`,
+        YOINK_TEST_SAS_ENDPOINT: `${proxied.proxy.endpoint}?${sas.toString()}`,
       },
     },
   );
   expect(stdout).toBe('done\n');
   const lines = stderr.split('\n');
   // PUT <the blob's URL, with the SAS's sig masked>, as sent on that try.
-  const append = `PUT ${literal(`${proxy.endpoint}/${CONTAINER}/${blob}`)}\\?[^ ]*comp=appendblock`;
+  const append = `PUT ${literal(`${proxied.proxy.endpoint}/${CONTAINER}/${blob}`)}\\?[^ ]*comp=appendblock`;
   const prefix = `^YOINK \\d+: ${literal(`azblob://${CONTAINER}/${blob}`)}: `;
   const failed = new RegExp(`${prefix}${append} answered 503 ServerBusy \\(try 1\\)$`);
   const retried = new RegExp(`${prefix}retrying ${append} \\(try 2\\)$`);

@@ -4,6 +4,8 @@ import {
   type ProxiedRequest,
   startHttpFaultProxy,
 } from '@yoink/test-servers/proxies';
+import { afterAll, beforeAll } from 'vitest';
+import { azurite, createContainer } from './helpers.js';
 
 export { failNext } from '@yoink/test-servers/proxies';
 
@@ -47,4 +49,27 @@ export function startFaultProxy(endpoint: string): Promise<FaultProxy> {
       body: `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>injected by the test proxy</Message></Error>`,
     }),
   });
+}
+
+/**
+ * For one test file: before its tests, creates `container` on Azurite and
+ * starts a fault proxy in front of Azurite; after them, stops the proxy.
+ * Read `.proxy` inside the tests.
+ */
+export function proxiedContainer(container: string): { readonly proxy: FaultProxy } {
+  let proxy: FaultProxy | undefined;
+  beforeAll(async () => {
+    await createContainer(container);
+    proxy = await startFaultProxy(azurite.endpoint);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+  return {
+    get proxy() {
+      if (proxy === undefined)
+        throw new Error('the fault proxy starts in beforeAll: use it inside tests');
+      return proxy;
+    },
+  };
 }

@@ -1,23 +1,16 @@
 import { type StorageError, StorageUnavailableError } from '@yoink/storage-core';
 import { collectLines } from '@yoink/storage-testkit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FaultProxy, failNext, startFaultProxy } from './fault-proxy.js';
-import { azurite, blobText, createContainer, storageAt, withLimits } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { failNext, proxiedContainer } from './fault-proxy.js';
+import { blobText, storageAt, withLimits } from './helpers.js';
 
 const CONTAINER = 'faults';
-let proxy: FaultProxy;
+const proxied = proxiedContainer(CONTAINER);
 let n = 0;
 
-beforeAll(async () => {
-  await createContainer(CONTAINER);
-  proxy = await startFaultProxy(azurite.endpoint);
-});
-afterAll(async () => {
-  await proxy?.stop();
-});
 beforeEach(() => {
-  proxy.decide = () => 'pass';
-  proxy.seen.length = 0;
+  proxied.proxy.decide = () => 'pass';
+  proxied.proxy.seen.length = 0;
 });
 
 function name(label: string): string {
@@ -26,19 +19,19 @@ function name(label: string): string {
 }
 
 function count(kind: string): number {
-  return proxy.seen.filter((r) => r.kind === kind).length;
+  return proxied.proxy.seen.filter((r) => r.kind === kind).length;
 }
 
 describe('lost replies', () => {
   for (const action of ['lose-reply', 'drop-reply'] as const) {
     it(`an append Azurite applied but whose reply was lost (${action}) is retried by the SDK, refused with 412, recognised as ours, and lands once`, async () => {
       const blob = name(action);
-      const s = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
+      const s = storageAt(CONTAINER, blob, { endpoint: proxied.proxy.endpoint });
       await s.write('a\n');
       await s.flush();
       await s.write('b\n');
-      failNext(proxy, 'appendblock', action);
-      proxy.seen.length = 0;
+      failNext(proxied.proxy, 'appendblock', action);
+      proxied.proxy.seen.length = 0;
       await s.flush();
       // The first attempt landed, the SDK's retry got 412 AppendPositionConditionNotMet.
       expect(count('appendblock')).toBe(2);
@@ -50,13 +43,13 @@ describe('lost replies', () => {
 
   it('a lost reply past the SDK’s retries fails the flush (data kept); the next flush finds its bytes already there and adds them once', async () => {
     const blob = name('lost-then-busy');
-    const s = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
+    const s = storageAt(CONTAINER, blob, { endpoint: proxied.proxy.endpoint });
     await s.write('a\n');
     await s.flush();
     await s.write('b\n');
     // Attempt 1 lands but its reply is lost; attempt 2 (the SDK's last) is throttled.
     let appends = 0;
-    proxy.decide = (_req, kind) => {
+    proxied.proxy.decide = (_req, kind) => {
       if (kind !== 'appendblock') return 'pass';
       appends += 1;
       if (appends === 1) return 'lose-reply';
@@ -78,9 +71,9 @@ describe('lost replies', () => {
     const seed = storageAt(CONTAINER, blob);
     await seed.write('seed\n');
     await seed.close();
-    const s = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
+    const s = storageAt(CONTAINER, blob, { endpoint: proxied.proxy.endpoint });
     await s.write('a\n');
-    failNext(proxy, 'metadata', 'lose-reply');
+    failNext(proxied.proxy, 'metadata', 'lose-reply');
     await s.flush();
     expect(count('metadata')).toBe(2);
     await s.write('b\n');
@@ -93,10 +86,10 @@ describe('lost replies', () => {
     const seed = storageAt(CONTAINER, blob);
     await seed.write('seed\n');
     await seed.close();
-    const s = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
+    const s = storageAt(CONTAINER, blob, { endpoint: proxied.proxy.endpoint });
     await s.write('a\n');
     let claims = 0;
-    proxy.decide = (_req, kind) => {
+    proxied.proxy.decide = (_req, kind) => {
       if (kind !== 'metadata') return 'pass';
       claims += 1;
       if (claims === 1) return 'lose-reply';
@@ -113,8 +106,8 @@ describe('lost replies', () => {
 
   it('a create whose reply was lost is retried, refused with 409 BlobAlreadyExists, and the empty blob is used', async () => {
     const blob = name('lost-create');
-    const s = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
-    failNext(proxy, 'create', 'lose-reply');
+    const s = storageAt(CONTAINER, blob, { endpoint: proxied.proxy.endpoint });
+    failNext(proxied.proxy, 'create', 'lose-reply');
     await s.write('a\n');
     await s.flush();
     expect(count('create')).toBe(2);
@@ -126,11 +119,11 @@ describe('lost replies', () => {
 describe('transient faults', () => {
   it('throttling (503 ServerBusy) within the SDK’s retries is invisible: the flush succeeds', async () => {
     const blob = name('busy-once');
-    const s = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
+    const s = storageAt(CONTAINER, blob, { endpoint: proxied.proxy.endpoint });
     await s.write('a\n');
     await s.flush();
     await s.write('b\n');
-    failNext(proxy, 'appendblock', { status: 503, code: 'ServerBusy' });
+    failNext(proxied.proxy, 'appendblock', { status: 503, code: 'ServerBusy' });
     await s.flush();
     await s.close();
     expect(await blobText(CONTAINER, blob)).toBe('a\nb\n');
@@ -138,11 +131,11 @@ describe('transient faults', () => {
 
   it('500 InternalError past the SDK’s retries is StorageUnavailableError (retryable) with the data kept; the next flush delivers it once', async () => {
     const blob = name('internal');
-    const s = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
+    const s = storageAt(CONTAINER, blob, { endpoint: proxied.proxy.endpoint });
     await s.write('a\n');
     await s.flush();
     await s.write('b\n');
-    failNext(proxy, 'appendblock', { status: 500, code: 'InternalError' }, 2);
+    failNext(proxied.proxy, 'appendblock', { status: 500, code: 'InternalError' }, 2);
     const e = await s.flush().catch((x: unknown) => x);
     expect(StorageUnavailableError.isInstance(e)).toBe(true);
     expect((e as StorageError).retryable).toBe(true);
@@ -159,14 +152,14 @@ describe('transient faults', () => {
     const s = storageAt(
       CONTAINER,
       blob,
-      withLimits({ endpoint: proxy.endpoint }, { blockBytes: 8 }),
+      withLimits({ endpoint: proxied.proxy.endpoint }, { blockBytes: 8 }),
     );
     await s.write('0123456\n');
     await s.flush();
     // 24 bytes: three 8-byte blocks. The second one is throttled past the retries.
     await s.write('aaaaaaa\nbbbbbbb\nccccccc\n');
     let appends = 0;
-    proxy.decide = (_req, kind) => {
+    proxied.proxy.decide = (_req, kind) => {
       if (kind !== 'appendblock') return 'pass';
       appends += 1;
       return appends === 2 || appends === 3 ? { status: 503, code: 'ServerBusy' } : 'pass';
@@ -183,25 +176,25 @@ describe('transient faults', () => {
 
   it('a flush never downloads the checkpoint: after opening, only AppendBlock requests', async () => {
     const blob = name('no-download');
-    const first = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
+    const first = storageAt(CONTAINER, blob, { endpoint: proxied.proxy.endpoint });
     await first.write(`${'x'.repeat(100_000)}\n`);
     await first.close();
-    proxy.seen.length = 0;
-    const s = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
+    proxied.proxy.seen.length = 0;
+    const s = storageAt(CONTAINER, blob, { endpoint: proxied.proxy.endpoint });
     await s.write('a\n');
     await s.flush();
-    const opening = proxy.seen.map((r) => r.kind);
+    const opening = proxied.proxy.seen.map((r) => r.kind);
     // Open: a property read of the blob, one of <blob>.000001 (absent), the
     // 1-byte tail read; the first flush: the claim (SetBlobMetadata), then the append.
     expect(opening).toEqual(['properties', 'properties', 'download', 'metadata', 'appendblock']);
-    expect(proxy.seen[2]?.bytesDown).toBe(1);
-    proxy.seen.length = 0;
+    expect(proxied.proxy.seen[2]?.bytesDown).toBe(1);
+    proxied.proxy.seen.length = 0;
     for (let i = 0; i < 10; i++) {
       await s.write(`{"i":${i}}\n`);
       await s.flush();
     }
-    expect(proxy.seen.map((r) => r.kind)).toEqual(Array(10).fill('appendblock'));
-    expect(proxy.seen.reduce((sum, r) => sum + r.bytesDown, 0)).toBe(0);
+    expect(proxied.proxy.seen.map((r) => r.kind)).toEqual(Array(10).fill('appendblock'));
+    expect(proxied.proxy.seen.reduce((sum, r) => sum + r.bytesDown, 0)).toBe(0);
     await s.close();
   });
 });

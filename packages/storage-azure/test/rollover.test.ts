@@ -1,21 +1,14 @@
 import { collectLines } from '@yoink/storage-testkit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FaultProxy, failNext, startFaultProxy } from './fault-proxy.js';
-import { azurite, blobNames, createContainer, service, storageAt, withLimits } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { failNext, proxiedContainer } from './fault-proxy.js';
+import { blobNames, service, storageAt, withLimits } from './helpers.js';
 
 const CONTAINER = 'rollover';
-let proxy: FaultProxy;
+const proxied = proxiedContainer(CONTAINER);
 let n = 0;
 
-beforeAll(async () => {
-  await createContainer(CONTAINER);
-  proxy = await startFaultProxy(azurite.endpoint);
-});
-afterAll(async () => {
-  await proxy?.stop();
-});
 beforeEach(() => {
-  proxy.seen.length = 0;
+  proxied.proxy.seen.length = 0;
 });
 
 function name(label: string): string {
@@ -24,17 +17,17 @@ function name(label: string): string {
 }
 
 function kinds(): string[] {
-  return proxy.seen.map((r) => r.kind);
+  return proxied.proxy.seen.map((r) => r.kind);
 }
 
 describe('blocks', () => {
   it('a flush larger than a block is split into blocks of at most 4 MiB (Azurite alone would take 100 MiB)', async () => {
     const blob = name('split-default');
-    const s = storageAt(CONTAINER, blob, { endpoint: proxy.endpoint });
+    const s = storageAt(CONTAINER, blob, { endpoint: proxied.proxy.endpoint });
     const line = `${'y'.repeat(9 * 1024 * 1024)}\n`;
     await s.write(line);
     await s.close();
-    const appends = proxy.seen.filter((r) => r.kind === 'appendblock');
+    const appends = proxied.proxy.seen.filter((r) => r.kind === 'appendblock');
     expect(appends.map((r) => r.bytesUp)).toEqual([
       4 * 1024 * 1024,
       4 * 1024 * 1024,
@@ -48,12 +41,12 @@ describe('blocks', () => {
     const s = storageAt(
       CONTAINER,
       blob,
-      withLimits({ endpoint: proxy.endpoint }, { blockBytes: 1000 }),
+      withLimits({ endpoint: proxied.proxy.endpoint }, { blockBytes: 1000 }),
     );
     await s.write('x'.repeat(4499));
     await s.write('\n');
     await s.close();
-    const appends = proxy.seen.filter((r) => r.kind === 'appendblock');
+    const appends = proxied.proxy.seen.filter((r) => r.kind === 'appendblock');
     expect(appends.map((r) => r.bytesUp)).toEqual([1000, 1000, 1000, 1000, 500]);
   });
 });
@@ -104,11 +97,11 @@ describe('rollover', () => {
     }
     await s.close();
     expect(await blobNames(CONTAINER, blob)).toHaveLength(40);
-    proxy.seen.length = 0;
+    proxied.proxy.seen.length = 0;
     const next = storageAt(
       CONTAINER,
       blob,
-      withLimits({ endpoint: proxy.endpoint }, { maxBlocks: 1 }),
+      withLimits({ endpoint: proxied.proxy.endpoint }, { maxBlocks: 1 }),
     );
     await next.write('40\n');
     const opening = kinds().filter((k) => k !== 'appendblock' && k !== 'create');
@@ -143,16 +136,16 @@ describe('rollover', () => {
     const s = storageAt(
       CONTAINER,
       blob,
-      withLimits({ endpoint: proxy.endpoint }, { maxBlocks: 1 }),
+      withLimits({ endpoint: proxied.proxy.endpoint }, { maxBlocks: 1 }),
     );
     await s.write('a\n');
     await s.flush();
-    failNext(proxy, 'create', 'lose-reply');
+    failNext(proxied.proxy, 'create', 'lose-reply');
     await s.write('b\n');
     await s.flush();
     await s.write('c\n');
     await s.close();
-    expect(proxy.seen.filter((r) => r.kind === 'create')).toHaveLength(4);
+    expect(proxied.proxy.seen.filter((r) => r.kind === 'create')).toHaveLength(4);
     expect(await collectLines(s.read())).toEqual(['a', 'b', 'c']);
   });
 
@@ -202,15 +195,15 @@ describe('streaming reads', () => {
     const s = storageAt(
       CONTAINER,
       blob,
-      withLimits({ endpoint: proxy.endpoint }, { readRangeBytes: 4096 }),
+      withLimits({ endpoint: proxied.proxy.endpoint }, { readRangeBytes: 4096 }),
     );
     const lines = Array.from({ length: 1000 }, (_, i) => `{"i":${i},"pad":"${'p'.repeat(20)}"}`);
     await s.write(`${lines.join('\n')}\n`);
     await s.close();
     const size = Buffer.byteLength(`${lines.join('\n')}\n`);
-    proxy.seen.length = 0;
+    proxied.proxy.seen.length = 0;
     expect(await collectLines(s.read())).toEqual(lines);
-    const downloads = proxy.seen.filter((r) => r.kind === 'download');
+    const downloads = proxied.proxy.seen.filter((r) => r.kind === 'download');
     expect(downloads).toHaveLength(Math.ceil(size / 4096));
     expect(Math.max(...downloads.map((r) => r.bytesDown))).toBe(4096);
   });
