@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { InterruptedError, type InterruptSignal } from './interrupt.js';
@@ -13,9 +12,6 @@ import { formatError } from './report-error.js';
  */
 export function handleInterrupts(stderr: Writable): AbortSignal {
   const controller = new AbortController();
-  // Every request of a command listens to this one signal: parallel reads, copies and
-  // deletes (16 at a time and more) pass Node's default of 10 listeners without leaking.
-  setMaxListeners(256, controller.signal);
   const onSignal = (signal: InterruptSignal): void => {
     if (controller.signal.aborted) process.exit(128 + constants.signals[signal]);
     stderr.write(
