@@ -136,23 +136,25 @@ describe('scrubSecrets: short and odd secrets', () => {
 });
 
 describe('redaction is linear in the input', () => {
-  // No wall-clock threshold: quadratic work shows as a growth ratio near 64
-  // for 8× the input, linear work near 8. Medians of several runs.
+  // No wall-clock threshold: for 16× the input, quadratic work shows as a
+  // growth ratio near 256 and linear work near 16; the bound sits 4× from
+  // each. The fastest of several runs, which other processes sharing the
+  // CPUs can only slow down, not speed up.
   function cost(fn: () => void): number {
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 7; i++) {
       const t = performance.now();
       fn();
-      times.push(performance.now() - t);
+      best = Math.min(best, performance.now() - t);
     }
-    return times.sort((a, b) => a - b)[2] as number;
+    return best;
   }
 
   it('redactUri and scrubSecrets grow linearly on hostile input', () => {
     const hostile = (n: number): string =>
       `redis://u:${'?a'.repeat(n / 4)}@${'&b@'.repeat(n / 6)}/?${'?x'.repeat(n / 4)}`;
     const small = hostile(128 * 1024);
-    const big = hostile(1024 * 1024);
+    const big = hostile(2 * 1024 * 1024);
     cost(() => redactUri(small)); // warm-up
     const ratio =
       cost(() => {
@@ -166,6 +168,6 @@ describe('redaction is linear in the input', () => {
           scrubSecrets(small, small);
         }),
       );
-    expect(ratio).toBeLessThan(24);
+    expect(ratio).toBeLessThan(64);
   });
 });
